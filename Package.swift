@@ -1,0 +1,48 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Martlet: a Kafka-compatible, partitioned, replicated log broker.
+///
+/// Module boundaries carry the design (see README.md): `MartletProtocol` knows bytes, not sockets.
+let package = Package(
+    name: "Martlet",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "MartletProtocol", targets: ["MartletProtocol"]),
+        .executable(name: "martlet-protocol-gen", targets: ["ProtocolGen"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
+    targets: [
+        // The system compression libraries (Debian: zlib1g-dev, libsnappy-dev, liblz4-dev, libzstd-dev).
+        .systemLibrary(
+            name: "CCompressionLibs",
+            path: "Sources/CCompressionLibs",
+            providers: [.apt(["zlib1g-dev", "libsnappy-dev", "liblz4-dev", "libzstd-dev"])]
+        ),
+        // CRC-32C with the CPU's CRC instruction where present (SSE 4.2 / ARMv8 CRC), table fallback otherwise.
+        .target(name: "CCRC32C", path: "Sources/CCRC32C"),
+        .target(
+            name: "MartletProtocol",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                "CCompressionLibs",
+                "CCRC32C",
+            ],
+            path: "Sources/Protocol"
+        ),
+        .executableTarget(name: "ProtocolGen", path: "Sources/ProtocolGen"),
+        .testTarget(
+            name: "ProtocolTests",
+            dependencies: [
+                "MartletProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            path: "Tests/ProtocolTests",
+            resources: [.copy("Fixtures")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
