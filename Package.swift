@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .library(name: "MartletProtocol", targets: ["MartletProtocol"]),
         .executable(name: "martlet-protocol-gen", targets: ["ProtocolGen"]),
+        .executable(name: "martlet-fuzz-protocol", targets: ["ProtocolFuzzer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -33,6 +34,12 @@ let package = Package(
             path: "Sources/Protocol"
         ),
         .executableTarget(name: "ProtocolGen", path: "Sources/ProtocolGen"),
+        // libFuzzer target over frame + request decoding (`make fuzz`); a corpus replayer otherwise.
+        .executableTarget(
+            name: "ProtocolFuzzer",
+            dependencies: ["MartletProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Sources/ProtocolFuzzer"
+        ),
         .testTarget(
             name: "ProtocolTests",
             dependencies: [

@@ -1,0 +1,42 @@
+# Martlet: build, test, generate, fuzz, benchmark. `make test` is the README's test command.
+SWIFT ?= swift
+GEN_ARGS = spec/kafka Sources/Protocol/Generated Tests/ProtocolTests/Generated/MessageSamples.swift
+FUZZ_SECONDS ?= 600
+FUZZ_SCRATCH = .build-fuzz
+BENCH_SCRATCH = .build-bench
+
+.PHONY: build test check-generated generate fuzz bench capture clean
+
+build:
+	$(SWIFT) build
+
+## The whole test suite: generated code up to date, then unit and golden tests.
+test: check-generated
+	$(SWIFT) test
+
+## Fails when Sources/Protocol/Generated differs from what the generator writes from spec/kafka.
+check-generated:
+	$(SWIFT) run martlet-protocol-gen $(GEN_ARGS) --check
+
+generate:
+	$(SWIFT) run martlet-protocol-gen $(GEN_ARGS)
+
+## libFuzzer over frame + request decoding (and record batches), for FUZZ_SECONDS (default 600).
+## Without FUZZING the same target is a replayer: `swift run martlet-fuzz-protocol FILE...` runs inputs once.
+fuzz:
+	$(SWIFT) build --scratch-path $(FUZZ_SCRATCH) -c release --product martlet-fuzz-protocol \
+		-Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
+	mkdir -p .fuzz-corpus
+	$(FUZZ_SCRATCH)/release/martlet-fuzz-protocol .fuzz-corpus Tests/ProtocolTests/Fixtures/wire \
+		-max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=4096 -print_final_stats=1
+
+## Release-build benchmarks, printed as ratios against baselines measured in the same run.
+bench:
+	$(SWIFT) run --scratch-path $(BENCH_SCRATCH) -c release martlet-bench-protocol
+
+## Re-captures the golden wire fixtures from kcat, confluent-kafka and kafka-python.
+capture:
+	conformance/capture/recapture.sh
+
+clean:
+	rm -rf .build $(FUZZ_SCRATCH) $(BENCH_SCRATCH)

@@ -1,0 +1,48 @@
+import MartletProtocol
+import NIOCore
+
+/// libFuzzer entry point: the input is a byte stream as a client might send it. Every frame in it is
+/// decoded as a request; whatever decodes must re-encode to bytes that decode and re-encode to themselves.
+/// Decoding errors are expected; crashes, hangs, leaks and runaway allocations are what the fuzzer hunts.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    var stream = ByteBuffer(bytes: UnsafeBufferPointer(start: data, count: size))
+    while let frame = try? KafkaFrame.next(from: &stream, maximumFrameSize: 1 << 20) {
+        guard case .request(let request) = try? KafkaRequestFrame.decode(frame) else { continue }
+        checkReencoding(request.body, version: request.apiVersion)
+    }
+    return 0
+}
+
+/// decode(encode(x)) must encode to the same bytes as x: the codecs agree with each other on anything they
+/// accept. (Bytes, not values, are compared so that a NaN in a float64 field is no false alarm.)
+private func checkReencoding<Request: KafkaRequest>(_ request: Request, version: Int16) {
+    guard let first = try? request.encoded(version: version) else { return }
+    precondition(first.readableBytes == request.size(version: version), "\(Request.self) v\(version): size() disagrees with encode()")
+    var copy = first
+    guard let again = try? Request(from: &copy, version: version), copy.readableBytes == 0 else {
+        preconditionFailure("\(Request.self) v\(version): its own encoding does not decode")
+    }
+    precondition((try? again.encoded(version: version)) == first, "\(Request.self) v\(version): re-encoding differs")
+}
+
+#if !FUZZING
+import Foundation
+
+/// Without libFuzzer: runs the given files through the fuzz target once, to replay a crash or a corpus.
+@main
+struct ReplayInputs {
+    static func main() throws {
+        let paths = CommandLine.arguments.dropFirst()
+        guard !paths.isEmpty else {
+            print("usage: martlet-fuzz-protocol FILE... (build with `make fuzz` to fuzz)")
+            return
+        }
+        for path in paths {
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+            _ = bytes.withUnsafeBufferPointer { fuzzOneInput($0.baseAddress ?? UnsafePointer(bitPattern: 1)!, $0.count) }
+        }
+        print("replayed \(paths.count) inputs")
+    }
+}
+#endif
