@@ -9,11 +9,16 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "MartletProtocol", targets: ["MartletProtocol"]),
+        .executable(name: "martlet", targets: ["martlet"]),
+        .library(name: "MartletBroker", targets: ["MartletBroker"]),
         .executable(name: "martlet-protocol-gen", targets: ["ProtocolGen"]),
         .executable(name: "martlet-fuzz-protocol", targets: ["ProtocolFuzzer"]),
+        .executable(name: "martlet-bench-protocol", targets: ["ProtocolBenchmarks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         // The system compression libraries (Debian: zlib1g-dev, libsnappy-dev, liblz4-dev, libzstd-dev).
@@ -33,12 +38,40 @@ let package = Package(
             ],
             path: "Sources/Protocol"
         ),
+        // The server: wires the protocol to NIO and the disk.
+        .target(
+            name: "MartletBroker",
+            dependencies: [
+                "MartletProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Broker",
+            exclude: ["README.md"]
+        ),
+        // The one executable: `martlet server|...`.
+        .executableTarget(
+            name: "martlet",
+            dependencies: [
+                "MartletBroker",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/martlet"
+        ),
         .executableTarget(name: "ProtocolGen", path: "Sources/ProtocolGen"),
         // libFuzzer target over frame + request decoding (`make fuzz`); a corpus replayer otherwise.
         .executableTarget(
             name: "ProtocolFuzzer",
             dependencies: ["MartletProtocol", .product(name: "NIOCore", package: "swift-nio")],
             path: "Sources/ProtocolFuzzer"
+        ),
+        // `make bench`: release-build benchmarks of the protocol hot paths, as ratios to in-run baselines.
+        .executableTarget(
+            name: "ProtocolBenchmarks",
+            dependencies: ["MartletProtocol", "CCRC32C", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Sources/ProtocolBenchmarks"
         ),
         .testTarget(
             name: "ProtocolTests",
@@ -49,6 +82,16 @@ let package = Package(
             ],
             path: "Tests/ProtocolTests",
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "BrokerTests",
+            dependencies: [
+                "MartletBroker",
+                "MartletProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Tests/BrokerTests"
         ),
     ],
     swiftLanguageModes: [.v6]

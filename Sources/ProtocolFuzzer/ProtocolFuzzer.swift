@@ -2,16 +2,33 @@ import MartletProtocol
 import NIOCore
 
 /// libFuzzer entry point: the input is a byte stream as a client might send it. Every frame in it is
-/// decoded as a request; whatever decodes must re-encode to bytes that decode and re-encode to themselves.
-/// Decoding errors are expected; crashes, hangs, leaks and runaway allocations are what the fuzzer hunts.
+/// decoded as a request; whatever decodes must re-encode to bytes that decode and re-encode to themselves,
+/// and the record batches of a Produce request are decoded as the broker would. The whole input is also
+/// read as a RECORDS field (a run of batches). Decoding errors are expected; crashes, hangs, leaks and
+/// runaway allocations are what the fuzzer hunts.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    var stream = ByteBuffer(bytes: UnsafeBufferPointer(start: data, count: size))
+    let input = ByteBuffer(bytes: UnsafeBufferPointer(start: data, count: size))
+    var stream = input
     while let frame = try? KafkaFrame.next(from: &stream, maximumFrameSize: 1 << 20) {
         guard case .request(let request) = try? KafkaRequestFrame.decode(frame) else { continue }
         checkReencoding(request.body, version: request.apiVersion)
+        if let produce = request.body as? ProduceRequest {
+            for partition in produce.topicData.flatMap(\.partitionData) {
+                decodeBatches(partition.records ?? ByteBuffer())
+            }
+        }
     }
+    decodeBatches(input)
     return 0
+}
+
+/// Decodes every batch in a RECORDS field; a batch that decodes must hold exactly its recordsCount records.
+private func decodeBatches(_ records: ByteBuffer) {
+    for bytes in RecordBatchSequence(records) {
+        guard let batch = try? RecordBatch.decode(bytes, maximumUncompressedSize: 1 << 20) else { continue }
+        precondition(batch.records.count == Int(batch.header.recordsCount), "batch decoded with a wrong record count")
+    }
 }
 
 /// decode(encode(x)) must encode to the same bytes as x: the codecs agree with each other on anything they

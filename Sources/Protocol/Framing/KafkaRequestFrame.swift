@@ -25,6 +25,11 @@ public struct RequestDecodingError: Error, Sendable, CustomStringConvertible {
     public var header: RequestHeader?
     public var error: KafkaWireError
 
+    public init(header: RequestHeader?, error: KafkaWireError) {
+        self.header = header
+        self.error = error
+    }
+
     public var description: String {
         guard let header else { return "unreadable request header: \(error)" }
         return "request api_key=\(header.requestApiKey) v\(header.requestApiVersion) correlation_id=\(header.correlationId) "

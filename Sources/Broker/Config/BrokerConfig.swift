@@ -1,0 +1,98 @@
+import Foundation
+
+/// The broker's resolved configuration: the explicitly set keys (from the properties file and command-line
+/// overrides, later ones winning) checked against `BrokerConfigKeys`, with typed accessors for what the
+/// server uses.
+public struct BrokerConfig: Sendable {
+    /// Keys set explicitly, as text. DescribeConfigs reports these as STATIC_BROKER_CONFIG.
+    public private(set) var explicit: [String: String]
+
+    /// Validates every key and value; the first problem is thrown as a one-line error naming the key.
+    public init(_ settings: [(key: String, value: String)]) throws(ConfigError) {
+        var explicit: [String: String] = [:]
+        for (key, value) in settings {
+            guard let definition = BrokerConfigKeys.byName[key] else { throw .unknownKey(key) }
+            try definition.validate(value)
+            explicit[key] = value.trimmingWhitespace
+        }
+        self.explicit = explicit
+        guard explicit["node.id"] != nil else { throw .missing("node.id") }
+        if let advertised = explicit["advertised.listeners"].flatMap(Listener.parseList)?.first(where: { $0.host.isEmpty || $0.port == 0 }) {
+            throw .invalidValue("advertised.listeners", advertised.description, "an advertised listener needs a host and a port")
+        }
+    }
+
+    /// The value of `key`: set explicitly, else its default. Nil when neither.
+    public func value(_ key: String) -> String? {
+        explicit[key] ?? BrokerConfigKeys.byName[key]?.defaultValue
+    }
+
+    private func int(_ key: String) -> Int { Int(value(key)!)! }
+    private func long(_ key: String) -> Int64 { Int64(value(key)!)! }
+    private func bool(_ key: String) -> Bool { value(key)!.lowercased() == "true" }
+
+    public var nodeId: Int32 { Int32(int("node.id")) }
+    public var listeners: [Listener] { Listener.parseList(value("listeners")!)! }
+    /// What clients are told to connect to: `advertised.listeners`, else `listeners` with an empty
+    /// (every interface) host replaced by this machine's host name, as Kafka does.
+    public var advertisedListeners: [Listener] {
+        if let advertised = value("advertised.listeners").flatMap(Listener.parseList) { return advertised }
+        return listeners.map { listener in
+            var advertised = listener
+            if advertised.host.isEmpty { advertised.host = Self.hostName }
+            return advertised
+        }
+    }
+
+    static let hostName: String = {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "localhost" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }()
+    public var logDirectories: [String] {
+        (explicit["log.dirs"] ?? value("log.dir")!).split(separator: ",").map { String($0).trimmingWhitespace }
+    }
+    public var numPartitions: Int32 { Int32(int("num.partitions")) }
+    public var defaultReplicationFactor: Int16 { Int16(clamping: int("default.replication.factor")) }
+    public var autoCreateTopics: Bool { bool("auto.create.topics.enable") }
+    public var deleteTopicEnable: Bool { bool("delete.topic.enable") }
+    public var messageMaxBytes: Int { int("message.max.bytes") }
+    public var socketRequestMaxBytes: Int { int("socket.request.max.bytes") }
+    public var queuedMaxRequests: Int { int("queued.max.requests") }
+    public var connectionsMaxIdleMs: Int64 { long("connections.max.idle.ms") }
+    public var maxConnections: Int { int("max.connections") }
+    public var logRetentionCheckIntervalMs: Int64 { long("log.retention.check.interval.ms") }
+    public var clusterId: String? { explicit["cluster.id"] }
+
+    /// `log.retention.ms`, else minutes, else hours, as Kafka resolves them.
+    public var logRetentionMs: Int64 {
+        if let ms = explicit["log.retention.ms"] { return Int64(ms)! }
+        if let minutes = explicit["log.retention.minutes"] { return Int64(minutes)! * 60_000 }
+        return long("log.retention.hours") * 3_600_000
+    }
+
+    /// `log.roll.ms`, else hours.
+    public var logRollMs: Int64 {
+        if let ms = explicit["log.roll.ms"] { return Int64(ms)! }
+        return long("log.roll.hours") * 3_600_000
+    }
+
+    /// The broker-level value behind a topic config's synonym, after unit conversion, or nil if unset.
+    public func brokerValue(forSynonym key: String) -> String? {
+        switch key {
+        case "log.retention.ms": explicit[key] == nil && explicit["log.retention.minutes"] == nil ? nil : String(logRetentionMs)
+        case "log.retention.minutes": explicit[key].map { String(Int64($0)! * 60_000) }
+        case "log.retention.hours": explicit[key].map { String(Int64($0)! * 3_600_000) }
+        case "log.roll.hours": explicit[key].map { String(Int64($0)! * 3_600_000) }
+        default: explicit[key]
+        }
+    }
+
+    /// The broker's default for a topic config: the broker synonym if set, else Kafka's default.
+    public func topicDefault(_ definition: ConfigDefinition) -> String? {
+        for synonym in definition.brokerSynonyms {
+            if let value = brokerValue(forSynonym: synonym) { return value }
+        }
+        return definition.defaultValue
+    }
+}

@@ -1,0 +1,45 @@
+import MartletProtocol
+import NIOCore
+
+/// Who sent a request, for handlers that care (logging, quotas, replica fetches later).
+public struct RequestContext: Sendable {
+    public var apiVersion: Int16
+    public var correlationId: Int32
+    public var clientId: String?
+    public var clientAddress: String
+}
+
+/// What a handler produces: a response body, or nothing (Produce with acks=0 sends no response).
+public enum HandlerOutcome<Response: KafkaResponse>: Sendable {
+    case respond(Response)
+    case noResponse
+}
+
+/// The handler of one Kafka API: one file per API key under Handlers/, listed in `HandlerRegistry`.
+public protocol ApiHandler: Sendable {
+    associatedtype Request: KafkaRequest
+
+    /// The versions this handler implements and ApiVersions advertises.
+    var versions: ClosedRange<Int16> { get }
+
+    func handle(_ request: Request, context: RequestContext) async -> HandlerOutcome<Request.Response>
+}
+
+extension ApiHandler {
+    /// The API key, from the request type.
+    public var apiKey: ApiKey { Request.apiKey }
+
+    /// Runs the handler on a decoded body and encodes the response frame (size prefix, header, body).
+    func respond(to body: any KafkaRequest, context: RequestContext, allocator: ByteBufferAllocator) async throws -> ByteBuffer? {
+        guard let request = body as? Request else {
+            preconditionFailure("\(Request.self) handler given \(type(of: body))")
+        }
+        switch await handle(request, context: context) {
+        case .noResponse:
+            return nil
+        case .respond(let response):
+            return try KafkaResponseFrame.encode(
+                response, version: context.apiVersion, correlationId: context.correlationId, allocator: allocator)
+        }
+    }
+}

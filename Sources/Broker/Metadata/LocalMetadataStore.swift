@@ -1,0 +1,73 @@
+import Foundation
+import MartletProtocol
+
+/// Topic metadata for a single node, persisted as JSON (`martlet-topics.json` in the first log dir),
+/// rewritten atomically (temp file, fsync, rename) on every change so a crash leaves the old or new state.
+public actor LocalMetadataStore: MetadataStore {
+    private let path: String
+    private var topics: [String: TopicMetadata]
+
+    public init(directory: String) throws {
+        path = directory + "/martlet-topics.json"
+        if let data = FileManager.default.contents(atPath: path) {
+            let list = try JSONDecoder().decode([TopicMetadata].self, from: data)
+            topics = Dictionary(uniqueKeysWithValues: list.map { ($0.name, $0) })
+        } else {
+            topics = [:]
+        }
+    }
+
+    public func allTopics() -> [TopicMetadata] { topics.values.sorted { $0.name < $1.name } }
+
+    public func topic(named name: String) -> TopicMetadata? { topics[name] }
+
+    public func createTopic(_ topic: TopicMetadata) throws(MetadataError) -> TopicMetadata {
+        guard topics[topic.name] == nil else {
+            throw MetadataError(.topicAlreadyExists, "Topic '\(topic.name)' already exists.")
+        }
+        if let existing = topics.keys.first(where: { TopicName.collides(topic.name, with: $0) }) {
+            throw MetadataError(.invalidTopicException, "Topic '\(topic.name)' collides with existing topic: \(existing)")
+        }
+        topics[topic.name] = topic
+        try persist()
+        return topic
+    }
+
+    public func deleteTopic(named name: String) throws(MetadataError) -> TopicMetadata {
+        guard let topic = topics.removeValue(forKey: name) else {
+            throw MetadataError(.unknownTopicOrPartition, "This server does not host this topic-partition.")
+        }
+        try persist()
+        return topic
+    }
+
+    public func setPartitionCount(_ count: Int32, of name: String) throws(MetadataError) -> TopicMetadata {
+        guard var topic = topics[name] else {
+            throw MetadataError(.unknownTopicOrPartition, "The topic '\(name)' does not exist.")
+        }
+        topic.partitionCount = count
+        topics[name] = topic
+        try persist()
+        return topic
+    }
+
+    public func setConfigs(_ configs: [String: String], of name: String) throws(MetadataError) -> TopicMetadata {
+        guard var topic = topics[name] else {
+            throw MetadataError(.unknownTopicOrPartition, "The topic '\(name)' does not exist.")
+        }
+        topic.configs = configs
+        topics[name] = topic
+        try persist()
+        return topic
+    }
+
+    private func persist() throws(MetadataError) {
+        do {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try AtomicFile.write(try encoder.encode(allTopics()), to: path)
+        } catch {
+            throw MetadataError(.kafkaStorageError, "cannot persist topic metadata: \(error)")
+        }
+    }
+}
