@@ -25,7 +25,7 @@ generate:
 ## Without FUZZING the same target is a replayer: `swift run martlet-fuzz-protocol FILE...` runs inputs once.
 fuzz:
 	$(SWIFT) build --scratch-path $(FUZZ_SCRATCH) -c release --product martlet-fuzz-protocol \
-		-Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
+		-Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xcc -DMARTLET_FUZZING
 	mkdir -p .fuzz-corpus
 	$(FUZZ_SCRATCH)/release/martlet-fuzz-protocol .fuzz-corpus Tests/ProtocolTests/Fixtures/wire \
 		-max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=4096 -print_final_stats=1

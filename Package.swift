@@ -62,9 +62,10 @@ let package = Package(
         ),
         .executableTarget(name: "ProtocolGen", path: "Sources/ProtocolGen"),
         // libFuzzer target over frame + request decoding (`make fuzz`); a corpus replayer otherwise.
+        .target(name: "CFuzzerDriver", path: "Sources/CFuzzerDriver"),
         .executableTarget(
             name: "ProtocolFuzzer",
-            dependencies: ["MartletProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["MartletProtocol", "CFuzzerDriver", .product(name: "NIOCore", package: "swift-nio")],
             path: "Sources/ProtocolFuzzer"
         ),
         // `make bench`: release-build benchmarks of the protocol hot paths, as ratios to in-run baselines.

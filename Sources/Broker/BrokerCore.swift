@@ -7,6 +7,9 @@ public final class BrokerCore: Sendable {
     public let logger: Logger
     public let clusterId: String
     public let metadata: any MetadataStore
+    public let replicas: ReplicaManager
+    public let appendSignal: AppendSignal
+    public let producerIds: ProducerIdAllocator
 
     public init(config: BrokerConfig, logger: Logger) throws {
         self.config = config
@@ -14,6 +17,17 @@ public final class BrokerCore: Sendable {
         clusterId = try MetaProperties.ensure(
             directories: config.logDirectories, nodeId: config.nodeId, configuredClusterId: config.clusterId)
         metadata = try LocalMetadataStore(directory: config.logDirectories[0])
+        appendSignal = AppendSignal()
+        replicas = ReplicaManager(config: config, appendSignal: appendSignal, logger: logger)
+        producerIds = try ProducerIdAllocator(directory: config.logDirectories[0])
+    }
+
+    /// Opens every partition of every known topic, recovering their logs.
+    public func openPartitions() async throws {
+        for topic in await metadata.allTopics() {
+            try replicas.ensurePartitions(of: topic)
+        }
+        await replicas.writeCheckpoints()
     }
 
     /// Creates a topic with the broker's defaults where nil, validating as CreateTopics does.
@@ -54,10 +68,84 @@ public final class BrokerCore: Sendable {
         }
         do {
             let created = try await metadata.createTopic(topic)
+            try replicas.ensurePartitions(of: created)
             logger.info("created topic \(name) with \(partitionCount) partition(s)")
             return .success(created)
+        } catch let error as MetadataError {
+            return .failure(error)
+        } catch {
+            return .failure(MetadataError(.kafkaStorageError, "cannot create the logs of \(name): \(error)"))
+        }
+    }
+
+    public func deleteTopic(name: String) async -> Result<TopicMetadata, MetadataError> {
+        do throws(MetadataError) {
+            let deleted = try await metadata.deleteTopic(named: name)
+            await replicas.removePartitions(of: name)
+            logger.info("deleted topic \(name)")
+            return .success(deleted)
         } catch {
             return .failure(error)
+        }
+    }
+
+    /// CreatePartitions: grows `name` to `count` partitions (never shrinks).
+    public func growTopic(name: String, to count: Int32, validateOnly: Bool) async -> Result<TopicMetadata, MetadataError> {
+        guard let topic = await metadata.topic(named: name) else {
+            return .failure(MetadataError(.unknownTopicOrPartition, "The topic '\(name)' does not exist."))
+        }
+        guard count > topic.partitionCount else {
+            let message = count == topic.partitionCount
+                ? "Topic already has \(count) partitions."
+                : "Topic currently has \(topic.partitionCount) partitions, which is higher than the requested \(count)."
+            return .failure(MetadataError(.invalidPartitions, message))
+        }
+        if validateOnly { return .success(topic) }
+        do {
+            let grown = try await metadata.setPartitionCount(count, of: name)
+            try replicas.ensurePartitions(of: grown)
+            logger.info("topic \(name) now has \(count) partitions")
+            return .success(grown)
+        } catch let error as MetadataError {
+            return .failure(error)
+        } catch {
+            return .failure(MetadataError(.kafkaStorageError, "cannot create the logs of \(name): \(error)"))
+        }
+    }
+
+    /// Alters a topic's config overrides: `change` maps the current overrides to the new ones, which are
+    /// validated before anything is stored. Nil on success, else the error for the resource.
+    public func alterTopicConfigs(
+        resourceType: Int8, name: String, validateOnly: Bool,
+        change: ([String: String]) throws(MetadataError) -> [String: String]
+    ) async -> MetadataError? {
+        if resourceType == ConfigResourceType.broker.rawValue {
+            return MetadataError(.invalidRequest, "Broker configs are static in this server: set them in server.properties and restart.")
+        }
+        guard resourceType == ConfigResourceType.topic.rawValue else {
+            return MetadataError(.invalidRequest, "Unsupported resource type \(resourceType)")
+        }
+        guard let topic = await metadata.topic(named: name) else {
+            return MetadataError(.unknownTopicOrPartition, "Topic \(name) does not exist.")
+        }
+        do throws(MetadataError) {
+            let configs = try change(topic.configs)
+            for (key, value) in configs {
+                guard let definition = TopicConfigKeys.byName[key] else {
+                    throw MetadataError(.invalidConfig, "Unknown topic config name: \(key)")
+                }
+                do {
+                    try definition.validate(value)
+                } catch {
+                    throw MetadataError(.invalidConfig, error.description)
+                }
+            }
+            if validateOnly { return nil }
+            let altered = try await metadata.setConfigs(configs, of: name)
+            await replicas.reconfigure(altered)
+            return nil
+        } catch {
+            return error
         }
     }
 }

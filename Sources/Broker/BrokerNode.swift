@@ -18,6 +18,9 @@ public struct BrokerNode: Sendable {
 
     public func run() async throws {
         let core = try BrokerCore(config: config, logger: logger)
+        let started = ContinuousClock.now
+        try await core.openPartitions()
+        logger.info("opened \(core.replicas.allPartitions().count) partition(s) in \(ContinuousClock.now - started)")
         let server = KafkaServer(
             handlers: Self.handlers(core),
             limits: .init(
@@ -33,11 +36,13 @@ public struct BrokerNode: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await bound.run() }
             group.addTask { await Self.waitForTerminationSignal() }
+            group.addTask { await core.replicas.runMaintenance() }
             _ = try await group.next()
             logger.info("shutting down")
             await bound.close()
             group.cancelAll()
         }
+        await core.replicas.shutdown()
         logger.info("stopped")
     }
 
@@ -46,6 +51,20 @@ public struct BrokerNode: Sendable {
         let registry = HandlerRegistry([
             ApiVersionsHandler(advertised: { box.registry?.advertised ?? [] }),
             MetadataHandler(broker: core),
+            ProduceHandler(broker: core),
+            FetchHandler(broker: core, sessions: FetchSessionCache()),
+            ListOffsetsHandler(broker: core),
+            CreateTopicsHandler(broker: core),
+            DeleteTopicsHandler(broker: core),
+            CreatePartitionsHandler(broker: core),
+            DeleteRecordsHandler(broker: core),
+            InitProducerIdHandler(broker: core),
+            OffsetForLeaderEpochHandler(broker: core),
+            DescribeConfigsHandler(broker: core),
+            AlterConfigsHandler(broker: core),
+            IncrementalAlterConfigsHandler(broker: core),
+            DescribeLogDirsHandler(broker: core),
+            DescribeClusterHandler(broker: core),
         ])
         box.registry = registry
         return registry

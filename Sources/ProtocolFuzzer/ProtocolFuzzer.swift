@@ -1,3 +1,6 @@
+#if FUZZING
+import CFuzzerDriver
+#endif
 import MartletProtocol
 import NIOCore
 
@@ -43,13 +46,18 @@ private func checkReencoding<Request: KafkaRequest>(_ request: Request, version:
     precondition((try? again.encoded(version: version)) == first, "\(Request.self) v\(version): re-encoding differs")
 }
 
-#if !FUZZING
 import Foundation
 
-/// Without libFuzzer: runs the given files through the fuzz target once, to replay a crash or a corpus.
+/// With FUZZING (`make fuzz`), hands control to libFuzzer; otherwise runs the given files through the fuzz
+/// target once, to replay a crash or a corpus.
 @main
-struct ReplayInputs {
+struct ProtocolFuzzerMain {
     static func main() throws {
+        #if FUZZING
+        var argc = CommandLine.argc
+        var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+        exit(martlet_fuzzer_run(&argc, &argv) { data, size in fuzzOneInput(data!, size) })
+        #else
         let paths = CommandLine.arguments.dropFirst()
         guard !paths.isEmpty else {
             print("usage: martlet-fuzz-protocol FILE... (build with `make fuzz` to fuzz)")
@@ -60,6 +68,6 @@ struct ReplayInputs {
             _ = bytes.withUnsafeBufferPointer { fuzzOneInput($0.baseAddress ?? UnsafePointer(bitPattern: 1)!, $0.count) }
         }
         print("replayed \(paths.count) inputs")
+        #endif
     }
 }
-#endif

@@ -123,6 +123,9 @@ public final class KafkaServer: Sendable {
             return KafkaResponseFrame.unsupportedApiVersions(
                 correlationId: header.correlationId, supported: handlers.versions(of: .apiVersions) ?? 0...0, allocator: allocator)
         case .request(let request):
+            if request.trailingBytes > 0 {
+                logger.debug("\(request.apiKey.name) v\(request.apiVersion) from \(address) has \(request.trailingBytes) bytes after its body; ignored as Kafka does")
+            }
             guard let handler = handlers.handler(for: request.apiKey),
                   handler.versions.contains(request.apiVersion)
             else {

@@ -5,6 +5,9 @@ public struct KafkaRequestFrame: Sendable {
     public var header: RequestHeader
     public var apiKey: ApiKey
     public var body: any KafkaRequest
+    /// Bytes after the body. Kafka ignores them (its parser never checks), and librdkafka 2.16 sends three
+    /// after an all-topics Metadata v12 request, so they are tolerated and reported, not refused.
+    public var trailingBytes: Int
 
     public var apiVersion: Int16 { header.requestApiVersion }
     public var correlationId: Int32 { header.correlationId }
@@ -39,7 +42,7 @@ public struct RequestDecodingError: Error, Sendable, CustomStringConvertible {
 
 extension KafkaRequestFrame {
     /// Reads a frame body (size prefix already removed): the header at the version the API and its version
-    /// call for, then the request body, which must use up the frame exactly.
+    /// call for, then the request body.
     public static func decode(_ frame: ByteBuffer) throws(RequestDecodingError) -> DecodedRequestFrame {
         var buffer = frame
         guard let rawKey = buffer.getInteger(at: buffer.readerIndex, endianness: .big, as: Int16.self),
@@ -70,10 +73,7 @@ extension KafkaRequestFrame {
         }
         do throws(KafkaWireError) {
             let body = try requestType.init(from: &buffer, version: version)
-            guard buffer.readableBytes == 0 else {
-                throw KafkaWireError(.trailingBytes(buffer.readableBytes), fieldName: apiKey.name + "Request")
-            }
-            return .request(KafkaRequestFrame(header: header, apiKey: apiKey, body: body))
+            return .request(KafkaRequestFrame(header: header, apiKey: apiKey, body: body, trailingBytes: buffer.readableBytes))
         } catch {
             throw RequestDecodingError(header: header, error: error)
         }

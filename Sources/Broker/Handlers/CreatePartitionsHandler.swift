@@ -1,0 +1,30 @@
+import MartletProtocol
+
+/// CreatePartitions (key 37): grows a topic to `count` partitions. Every topic asked about gets a result.
+struct CreatePartitionsHandler: ApiHandler {
+    typealias Request = CreatePartitionsRequest
+    let versions: ClosedRange<Int16> = 0...3
+    let broker: BrokerCore
+
+    func handle(_ request: CreatePartitionsRequest, context: RequestContext) async -> HandlerOutcome<CreatePartitionsResponse> {
+        var counts: [String: Int] = [:]
+        for topic in request.topics { counts[topic.name, default: 0] += 1 }
+        var results: [CreatePartitionsResponse.CreatePartitionsTopicResult] = []
+        for topic in request.topics {
+            var result = CreatePartitionsResponse.CreatePartitionsTopicResult(name: topic.name)
+            if counts[topic.name, default: 0] > 1 {
+                result.errorCode = KafkaErrorCode.invalidRequest.rawValue
+                result.errorMessage = "Duplicate topic in request."
+            } else if let assignments = topic.assignments,
+                      assignments.contains(where: { $0.brokerIds.isEmpty || $0.brokerIds.contains { $0 != broker.config.nodeId } }) {
+                result.errorCode = KafkaErrorCode.invalidReplicaAssignment.rawValue
+                result.errorMessage = "Replica assignment names brokers that are not registered."
+            } else if case .failure(let error) = await broker.growTopic(name: topic.name, to: topic.count, validateOnly: request.validateOnly) {
+                result.errorCode = error.code.rawValue
+                result.errorMessage = error.message
+            }
+            results.append(result)
+        }
+        return .respond(CreatePartitionsResponse(throttleTimeMs: 0, results: results))
+    }
+}

@@ -1,0 +1,106 @@
+import MartletProtocol
+import NIOCore
+
+/// Fetch (key 1): records from each partition from the fetch offset, starting with the whole batch that
+/// contains it, within the partition and response byte limits; waits up to `max.wait.ms` for `min.bytes`.
+/// Incremental fetch sessions (KIP-227) are kept in `FetchSessionCache`.
+struct FetchHandler: ApiHandler {
+    typealias Request = FetchRequest
+    let versions: ClosedRange<Int16> = 4...17
+    let broker: BrokerCore
+    let sessions: FetchSessionCache
+
+    typealias TopicResponse = FetchResponse.FetchableTopicResponse
+    typealias PartitionData = FetchResponse.PartitionData
+
+    /// One partition to read, resolved against the metadata.
+    struct Wanted {
+        var topic: String
+        var topicId: KafkaUUID
+        var fetch: FetchRequest.FetchPartition
+        var partition: Partition?
+        var error: KafkaErrorCode?
+    }
+
+    func handle(_ request: FetchRequest, context: RequestContext) async -> HandlerOutcome<FetchResponse> {
+        let usesTopicIds = context.apiVersion >= 13
+        var session: FetchSessionCache.Resolved
+        switch await sessions.resolve(request, usesTopicIds: usesTopicIds, metadata: broker.metadata) {
+        case .resolved(let resolved):
+            session = resolved
+        case .failed(let code):
+            return .respond(FetchResponse(throttleTimeMs: 0, errorCode: code.rawValue, sessionId: 0))
+        }
+
+        let wanted = session.partitions.map { item -> Wanted in
+            var wanted = Wanted(topic: item.topic, topicId: item.topicId, fetch: item.fetch)
+            if item.topic.isEmpty {
+                wanted.error = usesTopicIds ? .unknownTopicId : .unknownTopicOrPartition
+            } else if let partition = broker.replicas.partition(TopicPartition(item.topic, item.fetch.partition)) {
+                wanted.partition = partition
+            } else {
+                wanted.error = .unknownTopicOrPartition
+            }
+            return wanted
+        }
+
+        let clock = ContinuousClock()
+        let deadline = clock.now + .milliseconds(max(0, request.maxWaitMs))
+        var results: [PartitionData]
+        while true {
+            let generation = broker.appendSignal.generation
+            var bytes = 0
+            var anyError = false
+            results = []
+            for item in wanted {
+                let data = await read(item, request: request, budget: max(0, Int(request.maxBytes) - bytes), firstWithData: bytes == 0)
+                bytes += data.records?.readableBytes ?? 0
+                anyError = anyError || data.errorCode != 0
+                results.append(data)
+            }
+            if bytes >= max(1, Int(request.minBytes)) || anyError || clock.now >= deadline || request.maxWaitMs <= 0 {
+                break
+            }
+            await broker.appendSignal.wait(after: generation, timeout: deadline - clock.now)
+            if Task.isCancelled { break }
+        }
+
+        let sent = await sessions.filterForResponse(&session, results: zip(wanted, results).map { ($0.topic, $0.topicId, $1) })
+        var topics: [TopicResponse] = []
+        for (topic, topicId, data) in sent {
+            if let last = topics.last, last.topic == topic, last.topicId == topicId {
+                topics[topics.count - 1].partitions.append(data)
+            } else {
+                topics.append(TopicResponse(topic: topic, topicId: topicId, partitions: [data]))
+            }
+        }
+        return .respond(FetchResponse(throttleTimeMs: 0, errorCode: 0, sessionId: session.sessionId, responses: topics))
+    }
+
+    private func read(_ item: Wanted, request: FetchRequest, budget: Int, firstWithData: Bool) async -> PartitionData {
+        var data = PartitionData(
+            partitionIndex: item.fetch.partition, errorCode: 0, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1,
+            abortedTransactions: request.isolationLevel == 1 ? [] : nil, preferredReadReplica: -1, records: ByteBuffer())
+        guard let partition = item.partition else {
+            data.errorCode = (item.error ?? .unknownTopicOrPartition).rawValue
+            return data
+        }
+        do {
+            let read = try await partition.read(
+                from: item.fetch.fetchOffset, maxBytes: min(Int(item.fetch.partitionMaxBytes), budget),
+                minOneBatch: firstWithData, currentLeaderEpoch: item.fetch.currentLeaderEpoch,
+                readCommitted: request.isolationLevel == 1)
+            data.records = read.records
+            data.highWatermark = read.highWatermark
+            data.lastStableOffset = read.lastStableOffset
+            data.logStartOffset = read.logStartOffset
+        } catch {
+            data.errorCode = error.code.rawValue
+            let offsets = await partition.offsets
+            data.highWatermark = offsets.highWatermark
+            data.lastStableOffset = offsets.highWatermark
+            data.logStartOffset = offsets.logStartOffset
+        }
+        return data
+    }
+}

@@ -1,0 +1,258 @@
+import Foundation
+import Logging
+import MartletProtocol
+import NIOCore
+
+/// One partition this node leads: its log, its idempotent-producer state and its offsets. An actor, so
+/// that appends and reads of one partition are serialised without locks; every call is per request
+/// (a batch, a fetch), never per record.
+public actor Partition {
+    public nonisolated let topicPartition: TopicPartition
+    public nonisolated let topicId: KafkaUUID
+    public nonisolated let logDirectory: String
+    private let log: PartitionLog
+    private var config: PartitionConfig
+    private var producers: ProducerStateTable
+    private let appendSignal: AppendSignal
+    private let logger: Logger
+    /// A single node leads every partition from epoch 0; replication bumps it on leader changes.
+    public private(set) var leaderEpoch: Int32 = 0
+    private var unflushedMessages: Int64 = 0
+    private var lastFlushMs: Int64
+
+    /// The settings of a partition, resolved from topic and broker config.
+    public struct PartitionConfig: Sendable {
+        public var log: LogConfig
+        public var minInsyncReplicas: Int
+        public var logAppendTime: Bool
+        public var compact: Bool
+    }
+
+    public struct Offsets: Sendable {
+        public var logStartOffset: Int64
+        public var highWatermark: Int64
+        public var logEndOffset: Int64
+    }
+
+    public struct Appended: Sendable {
+        public var baseOffset: Int64
+        public var logAppendTime: Int64
+        public var logStartOffset: Int64
+    }
+
+    public struct Read: Sendable {
+        public var records: ByteBuffer
+        public var highWatermark: Int64
+        public var lastStableOffset: Int64
+        public var logStartOffset: Int64
+    }
+
+    init(
+        topicPartition: TopicPartition, topicId: KafkaUUID, logDirectory: String, log: PartitionLog, config: PartitionConfig,
+        producers: ProducerStateTable, appendSignal: AppendSignal, logger: Logger
+    ) {
+        self.topicPartition = topicPartition
+        self.topicId = topicId
+        self.logDirectory = logDirectory
+        self.log = log
+        self.config = config
+        self.producers = producers
+        self.appendSignal = appendSignal
+        self.logger = logger
+        lastFlushMs = Date.nowMilliseconds
+    }
+
+    /// On one node every appended record is replicated to the whole ISR (itself) at once: the high
+    /// watermark is the log end offset.
+    public var offsets: Offsets {
+        Offsets(logStartOffset: log.logStartOffset, highWatermark: log.logEndOffset, logEndOffset: log.logEndOffset)
+    }
+
+    public var sizeInBytes: Int64 { Int64(log.size) }
+
+    /// FENCED_LEADER_EPOCH for a client that knows an older leader, UNKNOWN_LEADER_EPOCH for a newer one;
+    /// -1 means the client does not check.
+    public func checkLeaderEpoch(_ epoch: Int32) -> KafkaErrorCode? {
+        if epoch == -1 || epoch == leaderEpoch { return nil }
+        return epoch < leaderEpoch ? .fencedLeaderEpoch : .unknownLeaderEpoch
+    }
+
+    func reconfigure(_ config: PartitionConfig) {
+        self.config = config
+        log.config = config.log
+    }
+
+    /// Appends a producer's batch: size and CRC checked, a retried idempotent batch answered with its
+    /// original offset instead of being written twice, offsets assigned by the log.
+    public func appendRecords(_ records: ByteBuffer, requiredAcks: Int16, now: Int64) throws(PartitionError) -> Appended {
+        if requiredAcks == -1 && config.minInsyncReplicas > 1 {
+            throw PartitionError(.notEnoughReplicas, "The size of the current ISR 1 is insufficient to satisfy the min.isr requirement of \(config.minInsyncReplicas) for partition \(topicPartition)")
+        }
+        let header: RecordBatchHeader
+        do {
+            var batches = RecordBatchSequence(records).makeIterator()
+            guard let batch = try batches.nextBatch() else {
+                throw PartitionError(.corruptMessage, "the records of \(topicPartition) hold no whole batch")
+            }
+            guard batches.remaining.readableBytes == 0 else {
+                throw PartitionError(.invalidRecord, "Produce requests must contain exactly one record batch per partition")
+            }
+            guard batch.readableBytes <= config.log.messageMaxBytes else {
+                throw PartitionError(.messageTooLarge, "The request included a message larger than the max message size the server will accept (\(batch.readableBytes) > \(config.log.messageMaxBytes))")
+            }
+            header = try RecordBatch.validate(batch, mode: .produce)
+        } catch let error as PartitionError {
+            throw error
+        } catch let error as RecordBatchError {
+            throw PartitionError(KafkaErrorCode(rawValue: error.kafkaErrorCode) ?? .corruptMessage, error.description)
+        } catch {
+            throw PartitionError(.corruptMessage, "\(error)")
+        }
+
+        let idempotent = header.producerId >= 0
+        if idempotent {
+            switch producers.check(
+                producerId: header.producerId, epoch: header.producerEpoch, firstSequence: header.baseSequence,
+                lastSequence: header.lastSequence)
+            {
+            case .append:
+                break
+            case .duplicate(let earlier):
+                return Appended(baseOffset: earlier.firstOffset, logAppendTime: -1, logStartOffset: log.logStartOffset)
+            case .reject(let code, let message):
+                throw PartitionError(code, message)
+            }
+        }
+
+        var batch = records
+        if config.logAppendTime {
+            RecordBatch.setLogAppendTime(now, in: &batch, at: batch.readerIndex)
+        }
+        let result: AppendResult
+        do {
+            result = try log.appendAsLeader(batch, leaderEpoch: leaderEpoch, now: now)
+        } catch {
+            throw PartitionError(error.kafkaErrorCode, error.description)
+        }
+        if idempotent {
+            producers.record(producerId: header.producerId, epoch: header.producerEpoch, batch: .init(
+                firstSequence: header.baseSequence, lastSequence: header.lastSequence,
+                firstOffset: result.firstOffset, lastOffset: result.lastOffset, maxTimestamp: result.maxTimestamp))
+        }
+        unflushedMessages += Int64(header.recordsCount)
+        try flushIfDue(now: now)
+        appendSignal.notify()
+        return Appended(
+            baseOffset: result.firstOffset, logAppendTime: config.logAppendTime ? now : -1, logStartOffset: log.logStartOffset)
+    }
+
+    /// Reads from `offset`: the whole batch holding it first, then whole batches up to `maxBytes`.
+    public func read(
+        from offset: Int64, maxBytes: Int, minOneBatch: Bool, currentLeaderEpoch: Int32, readCommitted: Bool
+    ) throws(PartitionError) -> Read {
+        if let problem = checkLeaderEpoch(currentLeaderEpoch) {
+            throw PartitionError(problem, "leader epoch \(currentLeaderEpoch) does not match \(leaderEpoch)")
+        }
+        let highWatermark = log.logEndOffset
+        do {
+            let read = try log.read(from: offset, maxBytes: maxBytes, upTo: highWatermark, minOneBatch: minOneBatch)
+            return Read(
+                records: try read.readBytes(), highWatermark: highWatermark, lastStableOffset: highWatermark,
+                logStartOffset: log.logStartOffset)
+        } catch {
+            throw PartitionError(error.kafkaErrorCode, error.description)
+        }
+    }
+
+    /// ListOffsets by timestamp: the first record at or after `timestamp`, nil past the end.
+    public func offset(forTimestamp timestamp: Int64) throws(PartitionError) -> TimestampAndOffset? {
+        do {
+            return try log.offset(forTimestamp: timestamp)
+        } catch {
+            throw PartitionError(error.kafkaErrorCode, error.description)
+        }
+    }
+
+    /// ListOffsets MAX_TIMESTAMP: the record with the largest timestamp.
+    public func maxTimestampOffset() throws(PartitionError) -> TimestampAndOffset? {
+        do {
+            return try log.latestTimestampOffset()
+        } catch {
+            throw PartitionError(error.kafkaErrorCode, error.description)
+        }
+    }
+
+    public func endOffset(forLeaderEpoch epoch: Int32) -> (leaderEpoch: Int32, endOffset: Int64) {
+        log.endOffset(forLeaderEpoch: epoch)
+    }
+
+    /// DeleteRecords: -1 means up to the high watermark. Returns the new log start offset.
+    public func deleteRecords(before offset: Int64) throws(PartitionError) -> Int64 {
+        let target = offset == -1 ? log.logEndOffset : offset
+        guard target >= 0, target <= log.logEndOffset else {
+            throw PartitionError(.offsetOutOfRange, "Cannot increment the log start offset to \(offset) of partition \(topicPartition) since it is larger than the high watermark \(log.logEndOffset)")
+        }
+        do {
+            try log.deleteRecords(before: target)
+        } catch {
+            throw PartitionError(error.kafkaErrorCode, error.description)
+        }
+        return log.logStartOffset
+    }
+
+    /// Deletes segments past retention; called by the broker's periodic retention task.
+    func applyRetention(now: Int64) {
+        do {
+            try log.applyRetention(now: now)
+        } catch {
+            logger.error("retention of \(topicPartition) failed: \(error)")
+        }
+    }
+
+    private func flushIfDue(now: Int64) throws(PartitionError) {
+        let dueByCount = unflushedMessages >= config.log.flushIntervalMessages
+        let dueByTime = config.log.flushIntervalMs.map { now - lastFlushMs >= $0 } ?? false
+        if dueByCount || dueByTime { try flush(now: now) }
+    }
+
+    /// fsyncs the log and records the producer state at the new recovery point.
+    func flush(now: Int64 = Date.nowMilliseconds) throws(PartitionError) {
+        do {
+            try log.flush()
+            try ProducerSnapshotFile.write(producers, offset: log.logEndOffset, directory: log.directory)
+        } catch let error as LogError {
+            throw PartitionError(error.kafkaErrorCode, error.description)
+        } catch {
+            throw PartitionError(.kafkaStorageError, "\(error)")
+        }
+        unflushedMessages = 0
+        lastFlushMs = now
+    }
+
+    /// The recovery point (everything below it is on disk), for the log directory's checkpoint.
+    var recoveryPoint: Int64 { log.recoveryPoint }
+    var logStartOffset: Int64 { log.logStartOffset }
+
+    /// Flushes and closes; the partition is unusable afterwards.
+    func close() {
+        do {
+            try flush()
+        } catch {
+            logger.error("flush of \(topicPartition) at shutdown failed: \(error)")
+        }
+        do {
+            try log.close()
+        } catch {
+            logger.error("closing \(topicPartition) failed: \(error)")
+        }
+    }
+
+    /// Removes the partition's files (topic deletion).
+    func delete() {
+        do {
+            try log.deleteAll()
+        } catch {
+            logger.error("deleting \(topicPartition) failed: \(error)")
+        }
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import Logging
+import MartletProtocol
+import NIOCore
+import Synchronization
+
+/// The partitions this node hosts: opens them at start-up (recovering each log), creates and deletes them
+/// with their topics, applies config changes, runs retention and flushing, and keeps each log directory's
+/// `recovery-point-offset-checkpoint` and `log-start-offset-checkpoint` up to date.
+public final class ReplicaManager: Sendable {
+    private let partitions = Mutex<[TopicPartition: Partition]>([:])
+    private let config: BrokerConfig
+    private let logger: Logger
+    let appendSignal: AppendSignal
+
+    init(config: BrokerConfig, appendSignal: AppendSignal, logger: Logger) {
+        self.config = config
+        self.appendSignal = appendSignal
+        self.logger = logger
+    }
+
+    public func partition(_ topicPartition: TopicPartition) -> Partition? {
+        partitions.withLock { $0[topicPartition] }
+    }
+
+    public func allPartitions() -> [Partition] {
+        partitions.withLock { Array($0.values) }
+    }
+
+    /// The settings of `topic`'s partitions, from its overrides and the broker's defaults.
+    func partitionConfig(for topic: TopicMetadata) -> Partition.PartitionConfig {
+        var values: [String: String] = [:]
+        for resolved in config.resolveTopicConfigs(topic.configs) { values[resolved.definition.name] = resolved.value }
+        func long(_ key: String) -> Int64 { values[key].flatMap { Int64($0) } ?? 0 }
+        let flushMs = long("flush.ms")
+        return Partition.PartitionConfig(
+            log: LogConfig(
+                segmentBytes: Int(long("segment.bytes")), segmentMs: long("segment.ms"), retentionMs: long("retention.ms"),
+                retentionBytes: long("retention.bytes"), flushIntervalMessages: long("flush.messages"),
+                flushIntervalMs: flushMs == Int64.max ? nil : flushMs, indexIntervalBytes: Int(long("index.interval.bytes")),
+                maxIndexSize: Int(long("segment.index.bytes")), messageMaxBytes: Int(long("max.message.bytes"))),
+            minInsyncReplicas: Int(long("min.insync.replicas")),
+            logAppendTime: values["message.timestamp.type"] == "LogAppendTime",
+            compact: (values["cleanup.policy"] ?? "").contains("compact"))
+    }
+
+    /// Opens (or creates) every partition of `topic` that is not open yet, in the log directory with the
+    /// fewest partitions, as Kafka places new partitions.
+    func ensurePartitions(of topic: TopicMetadata) throws {
+        for index in 0..<topic.partitionCount {
+            let topicPartition = TopicPartition(topic.name, index)
+            if partition(topicPartition) != nil { continue }
+            let directory = existingDirectory(of: topicPartition) ?? leastLoadedDirectory()
+            let opened = try open(topicPartition, topic: topic, in: directory)
+            partitions.withLock { $0[topicPartition] = opened }
+        }
+    }
+
+    private func open(_ topicPartition: TopicPartition, topic: TopicMetadata, in directory: String) throws -> Partition {
+        let checkpoints = CheckpointSet(directory: directory)
+        let recoveryPoint = checkpoints.recoveryPoints[topicPartition] ?? 0
+        let logStartOffset = checkpoints.logStartOffsets[topicPartition] ?? 0
+        let partitionConfig = partitionConfig(for: topic)
+        let log = try PartitionLog.open(
+            directory: directory + "/" + topicPartition.directoryName, topic: topic.name, partition: topicPartition.partition,
+            config: partitionConfig.log, recoveryPoint: recoveryPoint, logStartOffset: logStartOffset)
+        let report = log.recoveryReport
+        if report.bytesTruncated > 0 || report.batchesScanned > 0 {
+            logger.info("recovered \(topicPartition): \(report)")
+        }
+        let producers = try ProducerStateRecovery.recover(log: log)
+        return Partition(
+            topicPartition: topicPartition, topicId: topic.id, logDirectory: directory, log: log, config: partitionConfig,
+            producers: producers, appendSignal: appendSignal, logger: logger)
+    }
+
+    private func existingDirectory(of topicPartition: TopicPartition) -> String? {
+        config.logDirectories.first { FileManager.default.fileExists(atPath: $0 + "/" + topicPartition.directoryName) }
+    }
+
+    private func leastLoadedDirectory() -> String {
+        let counts = partitions.withLock { partitions in
+            Dictionary(grouping: partitions.values, by: \.logDirectory).mapValues(\.count)
+        }
+        return config.logDirectories.min { counts[$0, default: 0] < counts[$1, default: 0] }!
+    }
+
+    /// Closes and deletes every partition of `topic`.
+    func removePartitions(of topic: String) async {
+        let removed = partitions.withLock { partitions -> [Partition] in
+            let keys = partitions.keys.filter { $0.topic == topic }
+            return keys.compactMap { partitions.removeValue(forKey: $0) }
+        }
+        for partition in removed { await partition.delete() }
+        await writeCheckpoints()
+    }
+
+    func reconfigure(_ topic: TopicMetadata) async {
+        let config = partitionConfig(for: topic)
+        for partition in allPartitions() where partition.topicPartition.topic == topic.name {
+            await partition.reconfigure(config)
+        }
+    }
+
+    /// Retention and time-based flushing, every `log.retention.check.interval.ms`, until cancelled.
+    func runMaintenance() async {
+        let interval = Duration.milliseconds(max(100, min(config.logRetentionCheckIntervalMs, 30_000)))
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            let now = Date.nowMilliseconds
+            for partition in allPartitions() {
+                await partition.applyRetention(now: now)
+            }
+            await writeCheckpoints()
+        }
+    }
+
+    /// Writes each log directory's checkpoint files from the open partitions.
+    func writeCheckpoints() async {
+        var byDirectory: [String: (recovery: [TopicPartition: Int64], start: [TopicPartition: Int64])] = [:]
+        for directory in config.logDirectories { byDirectory[directory] = ([:], [:]) }
+        for partition in allPartitions() {
+            byDirectory[partition.logDirectory, default: ([:], [:])].recovery[partition.topicPartition] = await partition.recoveryPoint
+            byDirectory[partition.logDirectory, default: ([:], [:])].start[partition.topicPartition] = await partition.logStartOffset
+        }
+        for (directory, offsets) in byDirectory {
+            do {
+                try CheckpointSet.write(directory: directory, recoveryPoints: offsets.recovery, logStartOffsets: offsets.start)
+            } catch {
+                logger.error("cannot write checkpoints in \(directory): \(error)")
+            }
+        }
+    }
+
+    /// Flushes and closes every partition, then records the recovery points: a clean restart scans nothing.
+    func shutdown() async {
+        let all = partitions.withLock { partitions -> [Partition] in
+            defer { partitions.removeAll() }
+            return Array(partitions.values)
+        }
+        var byDirectory: [String: (recovery: [TopicPartition: Int64], start: [TopicPartition: Int64])] = [:]
+        for partition in all {
+            await partition.close()
+            byDirectory[partition.logDirectory, default: ([:], [:])].recovery[partition.topicPartition] = await partition.recoveryPoint
+            byDirectory[partition.logDirectory, default: ([:], [:])].start[partition.topicPartition] = await partition.logStartOffset
+        }
+        for (directory, offsets) in byDirectory {
+            try? CheckpointSet.write(directory: directory, recoveryPoints: offsets.recovery, logStartOffsets: offsets.start)
+        }
+    }
+}
