@@ -27,6 +27,7 @@ public final class BrokerCore: Sendable {
         for topic in await metadata.allTopics() {
             try replicas.ensurePartitions(of: topic)
         }
+        replicas.markRunning()
         await replicas.writeCheckpoints()
     }
 

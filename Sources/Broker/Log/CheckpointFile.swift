@@ -11,7 +11,7 @@ enum CheckpointText {
     /// The fields of each entry line, or nil if the file does not exist.
     static func read(path: String, version: Int, fieldsPerEntry: Int) throws(LogError) -> [[Substring]]? {
         guard let text = try FileIO.readText(path) else { return nil }
-        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map { $0.trimmingWhitespace() }
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map { $0.trimmingBlanks() }
         while lines.last?.isEmpty == true { lines.removeLast() }
         guard lines.count >= 2 else { throw .corruptCheckpoint(path: path, reason: "missing version or count line") }
         guard Int(lines[0]) == version else { throw .corruptCheckpoint(path: path, reason: "unrecognized version \(lines[0])") }
@@ -33,7 +33,7 @@ enum CheckpointText {
 }
 
 extension Substring {
-    func trimmingWhitespace() -> Substring {
+    func trimmingBlanks() -> Substring {
         var result = self
         while let first = result.first, first == " " || first == "\t" || first == "\r" { result.removeFirst() }
         while let last = result.last, last == " " || last == "\t" || last == "\r" { result.removeLast() }

@@ -21,8 +21,8 @@ public struct PartitionMetadataFile: Sendable {
         var topicId: Substring?
         for line in text.split(whereSeparator: \.isNewline) {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            let key = line[..<colon].trimmingWhitespace()
-            let value = line[line.index(after: colon)...].trimmingWhitespace()
+            let key = line[..<colon].trimmingBlanks()
+            let value = line[line.index(after: colon)...].trimmingBlanks()
             if key == "version" { version = value } else if key == "topic_id" { topicId = value }
         }
         guard version == "0" else { throw .corruptCheckpoint(path: path, reason: "unrecognized version \(version ?? "none")") }

@@ -9,14 +9,30 @@ import Synchronization
 /// `recovery-point-offset-checkpoint` and `log-start-offset-checkpoint` up to date.
 public final class ReplicaManager: Sendable {
     private let partitions = Mutex<[TopicPartition: Partition]>([:])
+    /// Log directories whose clean-shutdown marker was found at start-up: their logs need no recovery scan.
+    private let cleanlyShutDown: Set<String>
     private let config: BrokerConfig
     private let logger: Logger
     let appendSignal: AppendSignal
+
+    /// Kafka's marker, written in each log directory after a clean shutdown and removed at start-up.
+    static let cleanShutdownMarker = ".kafka_cleanshutdown"
 
     init(config: BrokerConfig, appendSignal: AppendSignal, logger: Logger) {
         self.config = config
         self.appendSignal = appendSignal
         self.logger = logger
+        cleanlyShutDown = Set(config.logDirectories.filter {
+            FileManager.default.fileExists(atPath: $0 + "/" + Self.cleanShutdownMarker)
+        })
+    }
+
+    /// Removes the clean-shutdown markers once every partition is open: from now on a crash must be
+    /// recovered from.
+    func markRunning() {
+        for directory in config.logDirectories {
+            try? FileManager.default.removeItem(atPath: directory + "/" + Self.cleanShutdownMarker)
+        }
     }
 
     public func partition(_ topicPartition: TopicPartition) -> Partition? {
@@ -63,7 +79,8 @@ public final class ReplicaManager: Sendable {
         let partitionConfig = partitionConfig(for: topic)
         let log = try PartitionLog.open(
             directory: directory + "/" + topicPartition.directoryName, topic: topic.name, partition: topicPartition.partition,
-            config: partitionConfig.log, recoveryPoint: recoveryPoint, logStartOffset: logStartOffset)
+            config: partitionConfig.log, recoveryPoint: recoveryPoint, logStartOffset: logStartOffset,
+            hadCleanShutdown: cleanlyShutDown.contains(directory), topicId: topic.id)
         let report = log.recoveryReport
         if report.bytesTruncated > 0 || report.batchesScanned > 0 {
             logger.info("recovered \(topicPartition): \(report)")
@@ -144,8 +161,14 @@ public final class ReplicaManager: Sendable {
             byDirectory[partition.logDirectory, default: ([:], [:])].recovery[partition.topicPartition] = await partition.recoveryPoint
             byDirectory[partition.logDirectory, default: ([:], [:])].start[partition.topicPartition] = await partition.logStartOffset
         }
-        for (directory, offsets) in byDirectory {
-            try? CheckpointSet.write(directory: directory, recoveryPoints: offsets.recovery, logStartOffsets: offsets.start)
+        for directory in config.logDirectories {
+            let offsets = byDirectory[directory] ?? ([:], [:])
+            do {
+                try CheckpointSet.write(directory: directory, recoveryPoints: offsets.recovery, logStartOffsets: offsets.start)
+                try AtomicFile.write(Data(), to: directory + "/" + Self.cleanShutdownMarker)
+            } catch {
+                logger.error("cannot record the clean shutdown of \(directory): \(error)")
+            }
         }
     }
 }
