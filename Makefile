@@ -5,14 +5,26 @@ FUZZ_SECONDS ?= 600
 FUZZ_SCRATCH = .build-fuzz
 BENCH_SCRATCH = .build-bench
 
-.PHONY: build test check-generated generate fuzz bench capture clean
+.PHONY: build run test conformance check-generated generate fuzz bench capture clean
 
 build:
 	$(SWIFT) build
 
-## The whole test suite: generated code up to date, then unit and golden tests.
+## The main job for now: one broker on 127.0.0.1:9092 with data under .martlet-data (Ctrl-C stops it).
+run:
+	$(SWIFT) build -c release --product martlet
+	$(CURDIR)/.build/release/martlet server --config config/server.properties
+
+## The whole test suite: generated code up to date, unit/golden/in-process tests, then the stock
+## clients (kcat, confluent-kafka, kafka-python, aiokafka) against real `martlet server` processes.
 test: check-generated
+	$(SWIFT) build
 	$(SWIFT) test
+	MARTLET_BIN=$(CURDIR)/.build/debug/martlet bash conformance/run.sh
+
+## Only the conformance suite, against an already built martlet.
+conformance:
+	MARTLET_BIN=$(CURDIR)/.build/debug/martlet bash conformance/run.sh
 
 ## Fails when Sources/Protocol/Generated differs from what the generator writes from spec/kafka.
 check-generated:
@@ -30,9 +42,12 @@ fuzz:
 	$(FUZZ_SCRATCH)/release/martlet-fuzz-protocol .fuzz-corpus Tests/ProtocolTests/Fixtures/wire \
 		-max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=4096 -print_final_stats=1
 
-## Release-build benchmarks, printed as ratios against baselines measured in the same run.
+## Release-build benchmarks, printed as ratios against baselines measured in the same run: the protocol
+## hot paths, then rdkafka_performance against Martlet and Tansu (produce, consume, latency).
 bench:
 	$(SWIFT) run --scratch-path $(BENCH_SCRATCH) -c release martlet-bench-protocol
+	$(SWIFT) build -c release --product martlet
+	python3 bench/broker_bench.py
 
 ## Re-captures the golden wire fixtures from kcat, confluent-kafka and kafka-python.
 capture:
