@@ -34,36 +34,36 @@ public final class BrokerCore: Sendable {
     /// Creates a topic with the broker's defaults where nil, validating as CreateTopics does.
     public func createTopic(
         name: String, partitions: Int32?, replicationFactor: Int16?, configs: [String: String], validateOnly: Bool = false
-    ) async -> Result<TopicMetadata, MetadataError> {
+    ) async -> Result<TopicMetadata, BrokerError> {
         if let problem = TopicName.problem(with: name) {
-            return .failure(MetadataError(.invalidTopicException, problem))
+            return .failure(BrokerError(.invalidTopicException, problem))
         }
         let partitionCount = partitions ?? config.numPartitions
         guard partitionCount >= 1 else {
-            return .failure(MetadataError(.invalidPartitions, "Number of partitions must be larger than 0."))
+            return .failure(BrokerError(.invalidPartitions, "Number of partitions must be larger than 0."))
         }
         let factor = replicationFactor ?? config.defaultReplicationFactor
         guard factor >= 1 else {
-            return .failure(MetadataError(.invalidReplicationFactor, "Replication factor must be larger than 0."))
+            return .failure(BrokerError(.invalidReplicationFactor, "Replication factor must be larger than 0."))
         }
         guard factor <= 1 else {
-            return .failure(MetadataError(
+            return .failure(BrokerError(
                 .invalidReplicationFactor, "Unable to replicate the partition \(factor) time(s): The target replication factor of \(factor) cannot be reached because only 1 broker(s) are registered."))
         }
         for (key, value) in configs {
             guard let definition = TopicConfigKeys.byName[key] else {
-                return .failure(MetadataError(.invalidConfig, "Unknown topic config name: \(key)"))
+                return .failure(BrokerError(.invalidConfig, "Unknown topic config name: \(key)"))
             }
             do {
                 try definition.validate(value)
             } catch {
-                return .failure(MetadataError(.invalidConfig, error.description))
+                return .failure(BrokerError(.invalidConfig, error.description))
             }
         }
         let topic = TopicMetadata(name: name, id: .random(), partitionCount: partitionCount, replicationFactor: factor, configs: configs)
         if validateOnly {
             if await metadata.topic(named: name) != nil {
-                return .failure(MetadataError(.topicAlreadyExists, "Topic '\(name)' already exists."))
+                return .failure(BrokerError(.topicAlreadyExists, "Topic '\(name)' already exists."))
             }
             return .success(topic)
         }
@@ -72,15 +72,15 @@ public final class BrokerCore: Sendable {
             try replicas.ensurePartitions(of: created)
             logger.info("created topic \(name) with \(partitionCount) partition(s)")
             return .success(created)
-        } catch let error as MetadataError {
+        } catch let error as BrokerError {
             return .failure(error)
         } catch {
-            return .failure(MetadataError(.kafkaStorageError, "cannot create the logs of \(name): \(error)"))
+            return .failure(BrokerError(.kafkaStorageError, "cannot create the logs of \(name): \(error)"))
         }
     }
 
-    public func deleteTopic(name: String) async -> Result<TopicMetadata, MetadataError> {
-        do throws(MetadataError) {
+    public func deleteTopic(name: String) async -> Result<TopicMetadata, BrokerError> {
+        do throws(BrokerError) {
             let deleted = try await metadata.deleteTopic(named: name)
             await replicas.removePartitions(of: name)
             logger.info("deleted topic \(name)")
@@ -91,15 +91,15 @@ public final class BrokerCore: Sendable {
     }
 
     /// CreatePartitions: grows `name` to `count` partitions (never shrinks).
-    public func growTopic(name: String, to count: Int32, validateOnly: Bool) async -> Result<TopicMetadata, MetadataError> {
+    public func growTopic(name: String, to count: Int32, validateOnly: Bool) async -> Result<TopicMetadata, BrokerError> {
         guard let topic = await metadata.topic(named: name) else {
-            return .failure(MetadataError(.unknownTopicOrPartition, "The topic '\(name)' does not exist."))
+            return .failure(BrokerError(.unknownTopicOrPartition, "The topic '\(name)' does not exist."))
         }
         guard count > topic.partitionCount else {
             let message = count == topic.partitionCount
                 ? "Topic already has \(count) partitions."
                 : "Topic currently has \(topic.partitionCount) partitions, which is higher than the requested \(count)."
-            return .failure(MetadataError(.invalidPartitions, message))
+            return .failure(BrokerError(.invalidPartitions, message))
         }
         if validateOnly { return .success(topic) }
         do {
@@ -107,10 +107,10 @@ public final class BrokerCore: Sendable {
             try replicas.ensurePartitions(of: grown)
             logger.info("topic \(name) now has \(count) partitions")
             return .success(grown)
-        } catch let error as MetadataError {
+        } catch let error as BrokerError {
             return .failure(error)
         } catch {
-            return .failure(MetadataError(.kafkaStorageError, "cannot create the logs of \(name): \(error)"))
+            return .failure(BrokerError(.kafkaStorageError, "cannot create the logs of \(name): \(error)"))
         }
     }
 
@@ -118,27 +118,27 @@ public final class BrokerCore: Sendable {
     /// validated before anything is stored. Nil on success, else the error for the resource.
     public func alterTopicConfigs(
         resourceType: Int8, name: String, validateOnly: Bool,
-        change: ([String: String]) throws(MetadataError) -> [String: String]
-    ) async -> MetadataError? {
+        change: ([String: String]) throws(BrokerError) -> [String: String]
+    ) async -> BrokerError? {
         if resourceType == ConfigResourceType.broker.rawValue {
-            return MetadataError(.invalidRequest, "Broker configs are static in this server: set them in server.properties and restart.")
+            return BrokerError(.invalidRequest, "Broker configs are static in this server: set them in server.properties and restart.")
         }
         guard resourceType == ConfigResourceType.topic.rawValue else {
-            return MetadataError(.invalidRequest, "Unsupported resource type \(resourceType)")
+            return BrokerError(.invalidRequest, "Unsupported resource type \(resourceType)")
         }
         guard let topic = await metadata.topic(named: name) else {
-            return MetadataError(.unknownTopicOrPartition, "Topic \(name) does not exist.")
+            return BrokerError(.unknownTopicOrPartition, "Topic \(name) does not exist.")
         }
-        do throws(MetadataError) {
+        do throws(BrokerError) {
             let configs = try change(topic.configs)
             for (key, value) in configs {
                 guard let definition = TopicConfigKeys.byName[key] else {
-                    throw MetadataError(.invalidConfig, "Unknown topic config name: \(key)")
+                    throw BrokerError(.invalidConfig, "Unknown topic config name: \(key)")
                 }
                 do {
                     try definition.validate(value)
                 } catch {
-                    throw MetadataError(.invalidConfig, error.description)
+                    throw BrokerError(.invalidConfig, error.description)
                 }
             }
             if validateOnly { return nil }

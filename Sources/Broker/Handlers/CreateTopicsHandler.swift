@@ -19,7 +19,7 @@ struct CreateTopicsHandler: ApiHandler {
                 results.append(result)
                 continue
             }
-            let outcome: Result<TopicMetadata, MetadataError>
+            let outcome: Result<TopicMetadata, BrokerError>
             if let problem = assignmentProblem(topic) {
                 outcome = .failure(problem)
             } else {
@@ -53,18 +53,18 @@ struct CreateTopicsHandler: ApiHandler {
 
     /// Manual replica assignments must come without a partition count or factor, number partitions 0..n-1,
     /// and name only this broker.
-    private func assignmentProblem(_ topic: CreateTopicsRequest.CreatableTopic) -> MetadataError? {
+    private func assignmentProblem(_ topic: CreateTopicsRequest.CreatableTopic) -> BrokerError? {
         guard !topic.assignments.isEmpty else { return nil }
         if topic.numPartitions != -1 || topic.replicationFactor != -1 {
-            return MetadataError(.invalidRequest, "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.")
+            return BrokerError(.invalidRequest, "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.")
         }
         let indexes = topic.assignments.map(\.partitionIndex).sorted()
         if indexes != Array(0..<Int32(indexes.count)) {
-            return MetadataError(.invalidReplicaAssignment, "Partitions should be a consecutive 0-based integer sequence")
+            return BrokerError(.invalidReplicaAssignment, "Partitions should be a consecutive 0-based integer sequence")
         }
         let node = broker.config.nodeId
         if let bad = topic.assignments.first(where: { $0.brokerIds.isEmpty || $0.brokerIds.contains { $0 != node } || Set($0.brokerIds).count != $0.brokerIds.count }) {
-            return MetadataError(.invalidReplicaAssignment, "Invalid replica assignment for partition \(bad.partitionIndex): \(bad.brokerIds)")
+            return BrokerError(.invalidReplicaAssignment, "Invalid replica assignment for partition \(bad.partitionIndex): \(bad.brokerIds)")
         }
         return nil
     }

@@ -15,7 +15,7 @@ struct IncrementalAlterConfigsHandler: ApiHandler {
         for resource in request.resources {
             let outcome = await broker.alterTopicConfigs(
                 resourceType: resource.resourceType, name: resource.resourceName, validateOnly: request.validateOnly
-            ) { current throws(MetadataError) in
+            ) { current throws(BrokerError) in
                 try apply(resource.configs, to: current)
             }
             responses.append(.init(
@@ -27,28 +27,28 @@ struct IncrementalAlterConfigsHandler: ApiHandler {
 
     private func apply(
         _ changes: [IncrementalAlterConfigsRequest.AlterableConfig], to current: [String: String]
-    ) throws(MetadataError) -> [String: String] {
+    ) throws(BrokerError) -> [String: String] {
         var configs = current
         var seen: Set<String> = []
         for change in changes {
             guard seen.insert(change.name).inserted else {
-                throw MetadataError(.invalidRequest, "Error due to duplicate config keys")
+                throw BrokerError(.invalidRequest, "Error due to duplicate config keys")
             }
             guard let operation = Operation(rawValue: change.configOperation) else {
-                throw MetadataError(.invalidRequest, "Unknown alter config operation type \(change.configOperation)")
+                throw BrokerError(.invalidRequest, "Unknown alter config operation type \(change.configOperation)")
             }
             guard let definition = TopicConfigKeys.byName[change.name] else {
-                throw MetadataError(.invalidConfig, "Unknown topic config name: \(change.name)")
+                throw BrokerError(.invalidConfig, "Unknown topic config name: \(change.name)")
             }
             switch operation {
             case .set:
-                guard let value = change.value else { throw MetadataError(.invalidRequest, "Null value not supported for: \(change.name)") }
+                guard let value = change.value else { throw BrokerError(.invalidRequest, "Null value not supported for: \(change.name)") }
                 configs[change.name] = value
             case .delete:
                 configs[change.name] = nil
             case .append, .subtract:
                 guard definition.type == .list else {
-                    throw MetadataError(.invalidConfig, "Config value append is not allowed for config key: \(change.name)")
+                    throw BrokerError(.invalidConfig, "Config value append is not allowed for config key: \(change.name)")
                 }
                 var items = (configs[change.name] ?? broker.config.topicDefault(definition) ?? "")
                     .split(separator: ",").map { String($0).trimmingWhitespace }.filter { !$0.isEmpty }

@@ -21,29 +21,29 @@ public actor LocalMetadataStore: MetadataStore {
 
     public func topic(named name: String) -> TopicMetadata? { topics[name] }
 
-    public func createTopic(_ topic: TopicMetadata) throws(MetadataError) -> TopicMetadata {
+    public func createTopic(_ topic: TopicMetadata) throws(BrokerError) -> TopicMetadata {
         guard topics[topic.name] == nil else {
-            throw MetadataError(.topicAlreadyExists, "Topic '\(topic.name)' already exists.")
+            throw BrokerError(.topicAlreadyExists, "Topic '\(topic.name)' already exists.")
         }
         if let existing = topics.keys.first(where: { TopicName.collides(topic.name, with: $0) }) {
-            throw MetadataError(.invalidTopicException, "Topic '\(topic.name)' collides with existing topic: \(existing)")
+            throw BrokerError(.invalidTopicException, "Topic '\(topic.name)' collides with existing topic: \(existing)")
         }
         topics[topic.name] = topic
         try persist()
         return topic
     }
 
-    public func deleteTopic(named name: String) throws(MetadataError) -> TopicMetadata {
+    public func deleteTopic(named name: String) throws(BrokerError) -> TopicMetadata {
         guard let topic = topics.removeValue(forKey: name) else {
-            throw MetadataError(.unknownTopicOrPartition, "This server does not host this topic-partition.")
+            throw BrokerError(.unknownTopicOrPartition, "This server does not host this topic-partition.")
         }
         try persist()
         return topic
     }
 
-    public func setPartitionCount(_ count: Int32, of name: String) throws(MetadataError) -> TopicMetadata {
+    public func setPartitionCount(_ count: Int32, of name: String) throws(BrokerError) -> TopicMetadata {
         guard var topic = topics[name] else {
-            throw MetadataError(.unknownTopicOrPartition, "The topic '\(name)' does not exist.")
+            throw BrokerError(.unknownTopicOrPartition, "The topic '\(name)' does not exist.")
         }
         topic.partitionCount = count
         topics[name] = topic
@@ -51,9 +51,9 @@ public actor LocalMetadataStore: MetadataStore {
         return topic
     }
 
-    public func setConfigs(_ configs: [String: String], of name: String) throws(MetadataError) -> TopicMetadata {
+    public func setConfigs(_ configs: [String: String], of name: String) throws(BrokerError) -> TopicMetadata {
         guard var topic = topics[name] else {
-            throw MetadataError(.unknownTopicOrPartition, "The topic '\(name)' does not exist.")
+            throw BrokerError(.unknownTopicOrPartition, "The topic '\(name)' does not exist.")
         }
         topic.configs = configs
         topics[name] = topic
@@ -61,13 +61,13 @@ public actor LocalMetadataStore: MetadataStore {
         return topic
     }
 
-    private func persist() throws(MetadataError) {
+    private func persist() throws(BrokerError) {
         do {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try AtomicFile.write(try encoder.encode(allTopics()), to: path)
         } catch {
-            throw MetadataError(.kafkaStorageError, "cannot persist topic metadata: \(error)")
+            throw BrokerError(.kafkaStorageError, "cannot persist topic metadata: \(error)")
         }
     }
 }

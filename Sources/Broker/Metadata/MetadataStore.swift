@@ -6,21 +6,8 @@ public protocol MetadataStore: Sendable {
     func allTopics() async -> [TopicMetadata]
     func topic(named name: String) async -> TopicMetadata?
     /// Creates the topic, or fails with the Kafka error a CreateTopics answer carries.
-    func createTopic(_ topic: TopicMetadata) async throws(MetadataError) -> TopicMetadata
-    func deleteTopic(named name: String) async throws(MetadataError) -> TopicMetadata
-    func setPartitionCount(_ count: Int32, of name: String) async throws(MetadataError) -> TopicMetadata
-    func setConfigs(_ configs: [String: String], of name: String) async throws(MetadataError) -> TopicMetadata
-}
-
-/// A metadata change refused, with the Kafka error code and message the answer carries.
-public struct MetadataError: Error, Sendable, CustomStringConvertible {
-    public var code: KafkaErrorCode
-    public var message: String
-
-    public init(_ code: KafkaErrorCode, _ message: String) {
-        self.code = code
-        self.message = message
-    }
-
-    public var description: String { "\(code.name): \(message)" }
+    func createTopic(_ topic: TopicMetadata) async throws(BrokerError) -> TopicMetadata
+    func deleteTopic(named name: String) async throws(BrokerError) -> TopicMetadata
+    func setPartitionCount(_ count: Int32, of name: String) async throws(BrokerError) -> TopicMetadata
+    func setConfigs(_ configs: [String: String], of name: String) async throws(BrokerError) -> TopicMetadata
 }

@@ -84,29 +84,29 @@ public actor Partition {
 
     /// Appends a producer's batch: size and CRC checked, a retried idempotent batch answered with its
     /// original offset instead of being written twice, offsets assigned by the log.
-    public func appendRecords(_ records: ByteBuffer, requiredAcks: Int16, now: Int64) throws(PartitionError) -> Appended {
+    public func appendRecords(_ records: ByteBuffer, requiredAcks: Int16, now: Int64) throws(BrokerError) -> Appended {
         if requiredAcks == -1 && config.minInsyncReplicas > 1 {
-            throw PartitionError(.notEnoughReplicas, "The size of the current ISR 1 is insufficient to satisfy the min.isr requirement of \(config.minInsyncReplicas) for partition \(topicPartition)")
+            throw BrokerError(.notEnoughReplicas, "The size of the current ISR 1 is insufficient to satisfy the min.isr requirement of \(config.minInsyncReplicas) for partition \(topicPartition)")
         }
         let header: RecordBatchHeader
         do {
             var batches = RecordBatchSequence(records).makeIterator()
             guard let batch = try batches.nextBatch() else {
-                throw PartitionError(.corruptMessage, "the records of \(topicPartition) hold no whole batch")
+                throw BrokerError(.corruptMessage, "the records of \(topicPartition) hold no whole batch")
             }
             guard batches.remaining.readableBytes == 0 else {
-                throw PartitionError(.invalidRecord, "Produce requests must contain exactly one record batch per partition")
+                throw BrokerError(.invalidRecord, "Produce requests must contain exactly one record batch per partition")
             }
             guard batch.readableBytes <= config.log.messageMaxBytes else {
-                throw PartitionError(.messageTooLarge, "The request included a message larger than the max message size the server will accept (\(batch.readableBytes) > \(config.log.messageMaxBytes))")
+                throw BrokerError(.messageTooLarge, "The request included a message larger than the max message size the server will accept (\(batch.readableBytes) > \(config.log.messageMaxBytes))")
             }
             header = try RecordBatch.validate(batch, mode: .produce)
-        } catch let error as PartitionError {
+        } catch let error as BrokerError {
             throw error
         } catch let error as RecordBatchError {
-            throw PartitionError(KafkaErrorCode(rawValue: error.kafkaErrorCode) ?? .corruptMessage, error.description)
+            throw BrokerError(KafkaErrorCode(rawValue: error.kafkaErrorCode) ?? .corruptMessage, error.description)
         } catch {
-            throw PartitionError(.corruptMessage, "\(error)")
+            throw BrokerError(.corruptMessage, "\(error)")
         }
 
         let idempotent = header.producerId >= 0
@@ -120,7 +120,7 @@ public actor Partition {
             case .duplicate(let earlier):
                 return Appended(baseOffset: earlier.firstOffset, logAppendTime: -1, logStartOffset: log.logStartOffset)
             case .reject(let code, let message):
-                throw PartitionError(code, message)
+                throw BrokerError(code, message)
             }
         }
 
@@ -132,7 +132,7 @@ public actor Partition {
         do {
             result = try log.appendAsLeader(batch, leaderEpoch: leaderEpoch, now: now)
         } catch {
-            throw PartitionError(error.kafkaErrorCode, error.description)
+            throw BrokerError(error.kafkaErrorCode, error.description)
         }
         if idempotent {
             producers.record(producerId: header.producerId, epoch: header.producerEpoch, batch: .init(
@@ -149,9 +149,9 @@ public actor Partition {
     /// Reads from `offset`: the whole batch holding it first, then whole batches up to `maxBytes`.
     public func read(
         from offset: Int64, maxBytes: Int, minOneBatch: Bool, currentLeaderEpoch: Int32, readCommitted: Bool
-    ) throws(PartitionError) -> Read {
+    ) throws(BrokerError) -> Read {
         if let problem = checkLeaderEpoch(currentLeaderEpoch) {
-            throw PartitionError(problem, "leader epoch \(currentLeaderEpoch) does not match \(leaderEpoch)")
+            throw BrokerError(problem, "leader epoch \(currentLeaderEpoch) does not match \(leaderEpoch)")
         }
         let highWatermark = log.logEndOffset
         do {
@@ -160,25 +160,25 @@ public actor Partition {
                 records: try read.readBytes(), highWatermark: highWatermark, lastStableOffset: highWatermark,
                 logStartOffset: log.logStartOffset)
         } catch {
-            throw PartitionError(error.kafkaErrorCode, error.description)
+            throw BrokerError(error.kafkaErrorCode, error.description)
         }
     }
 
     /// ListOffsets by timestamp: the first record at or after `timestamp`, nil past the end.
-    public func offset(forTimestamp timestamp: Int64) throws(PartitionError) -> TimestampAndOffset? {
+    public func offset(forTimestamp timestamp: Int64) throws(BrokerError) -> TimestampAndOffset? {
         do {
             return try log.offset(forTimestamp: timestamp)
         } catch {
-            throw PartitionError(error.kafkaErrorCode, error.description)
+            throw BrokerError(error.kafkaErrorCode, error.description)
         }
     }
 
     /// ListOffsets MAX_TIMESTAMP: the record with the largest timestamp.
-    public func maxTimestampOffset() throws(PartitionError) -> TimestampAndOffset? {
+    public func maxTimestampOffset() throws(BrokerError) -> TimestampAndOffset? {
         do {
             return try log.latestTimestampOffset()
         } catch {
-            throw PartitionError(error.kafkaErrorCode, error.description)
+            throw BrokerError(error.kafkaErrorCode, error.description)
         }
     }
 
@@ -187,15 +187,15 @@ public actor Partition {
     }
 
     /// DeleteRecords: -1 means up to the high watermark. Returns the new log start offset.
-    public func deleteRecords(before offset: Int64) throws(PartitionError) -> Int64 {
+    public func deleteRecords(before offset: Int64) throws(BrokerError) -> Int64 {
         let target = offset == -1 ? log.logEndOffset : offset
         guard target >= 0, target <= log.logEndOffset else {
-            throw PartitionError(.offsetOutOfRange, "Cannot increment the log start offset to \(offset) of partition \(topicPartition) since it is larger than the high watermark \(log.logEndOffset)")
+            throw BrokerError(.offsetOutOfRange, "Cannot increment the log start offset to \(offset) of partition \(topicPartition) since it is larger than the high watermark \(log.logEndOffset)")
         }
         do {
             try log.deleteRecords(before: target)
         } catch {
-            throw PartitionError(error.kafkaErrorCode, error.description)
+            throw BrokerError(error.kafkaErrorCode, error.description)
         }
         return log.logStartOffset
     }
@@ -209,21 +209,21 @@ public actor Partition {
         }
     }
 
-    private func flushIfDue(now: Int64) throws(PartitionError) {
+    private func flushIfDue(now: Int64) throws(BrokerError) {
         let dueByCount = unflushedMessages >= config.log.flushIntervalMessages
         let dueByTime = config.log.flushIntervalMs.map { now - lastFlushMs >= $0 } ?? false
         if dueByCount || dueByTime { try flush(now: now) }
     }
 
     /// fsyncs the log and records the producer state at the new recovery point.
-    func flush(now: Int64 = Date.nowMilliseconds) throws(PartitionError) {
+    func flush(now: Int64 = Date.nowMilliseconds) throws(BrokerError) {
         do {
             try log.flush()
             try ProducerSnapshotFile.write(producers, offset: log.logEndOffset, directory: log.directory)
         } catch let error as LogError {
-            throw PartitionError(error.kafkaErrorCode, error.description)
+            throw BrokerError(error.kafkaErrorCode, error.description)
         } catch {
-            throw PartitionError(.kafkaStorageError, "\(error)")
+            throw BrokerError(.kafkaStorageError, "\(error)")
         }
         unflushedMessages = 0
         lastFlushMs = now

@@ -44,34 +44,31 @@ extension ByteBuffer {
     /// Unsigned LEB128 varint of at most 5 bytes (the flexible-version lengths, counts and tags).
     @inlinable
     public mutating func readUnsignedVarint(_ field: StaticString) throws(KafkaWireError) -> UInt32 {
-        var result: UInt32 = 0
-        var shift: UInt32 = 0
-        while true {
-            guard let byte = readInteger(as: UInt8.self) else {
-                throw KafkaWireError(.truncated(needed: 1, available: 0), field: field)
-            }
-            if shift == 28 && byte > 0x0F {
-                throw KafkaWireError(.varintOverflow, field: field)
-            }
-            result |= UInt32(byte & 0x7F) << shift
-            if byte & 0x80 == 0 { return result }
-            shift += 7
-        }
+        try readLEB128(UInt32.self, field)
     }
 
     /// Unsigned LEB128 varint of at most 10 bytes.
     @inlinable
     public mutating func readUnsignedVarlong(_ field: StaticString) throws(KafkaWireError) -> UInt64 {
-        var result: UInt64 = 0
-        var shift: UInt64 = 0
+        try readLEB128(UInt64.self, field)
+    }
+
+    /// Seven bits a byte, least significant first; a value that overflows `Value` is an error.
+    @inlinable
+    mutating func readLEB128<Value: FixedWidthInteger & UnsignedInteger>(
+        _ type: Value.Type, _ field: StaticString
+    ) throws(KafkaWireError) -> Value {
+        var result: Value = 0
+        var shift = 0
         while true {
             guard let byte = readInteger(as: UInt8.self) else {
                 throw KafkaWireError(.truncated(needed: 1, available: 0), field: field)
             }
-            if shift == 63 && byte > 0x01 {
+            // The last byte may only carry the bits that are left.
+            if shift + 7 > Value.bitWidth && Int(byte) >> (Value.bitWidth - shift) != 0 {
                 throw KafkaWireError(.varintOverflow, field: field)
             }
-            result |= UInt64(byte & 0x7F) << shift
+            result |= Value(byte & 0x7F) << shift
             if byte & 0x80 == 0 { return result }
             shift += 7
         }

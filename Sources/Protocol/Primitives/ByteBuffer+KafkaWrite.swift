@@ -15,23 +15,20 @@ extension ByteBuffer {
     }
 
     @inlinable
-    public mutating func writeUnsignedVarint(_ value: UInt32) {
-        var value = value
-        while value >= 0x80 {
-            writeInteger(UInt8(truncatingIfNeeded: value) | 0x80)
-            value >>= 7
-        }
-        writeInteger(UInt8(value))
-    }
+    public mutating func writeUnsignedVarint(_ value: UInt32) { writeLEB128(value) }
 
     @inlinable
-    public mutating func writeUnsignedVarlong(_ value: UInt64) {
+    public mutating func writeUnsignedVarlong(_ value: UInt64) { writeLEB128(value) }
+
+    /// Seven bits a byte, least significant first, the high bit saying "more follows".
+    @inlinable
+    mutating func writeLEB128<Value: FixedWidthInteger & UnsignedInteger>(_ value: Value) {
         var value = value
         while value >= 0x80 {
             writeInteger(UInt8(truncatingIfNeeded: value) | 0x80)
             value >>= 7
         }
-        writeInteger(UInt8(value))
+        writeInteger(UInt8(truncatingIfNeeded: value))
     }
 
     @inlinable
