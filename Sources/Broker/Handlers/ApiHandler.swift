@@ -23,23 +23,30 @@ public protocol ApiHandler: Sendable {
     var versions: ClosedRange<Int16> { get }
 
     func handle(_ request: Request, context: RequestContext) async -> HandlerOutcome<Request.Response>
+
+    /// Runs the handler on a decoded body and encodes the response frame (size prefix, header, body).
+    /// Fetch overrides it to send records from the log files.
+    func respond(to body: any KafkaRequest, context: RequestContext, allocator: ByteBufferAllocator) async throws -> ResponseFrame?
 }
 
 extension ApiHandler {
     /// The API key, from the request type.
     public var apiKey: ApiKey { Request.apiKey }
 
-    /// Runs the handler on a decoded body and encodes the response frame (size prefix, header, body).
-    func respond(to body: any KafkaRequest, context: RequestContext, allocator: ByteBufferAllocator) async throws -> ByteBuffer? {
+    func request(from body: any KafkaRequest) -> Request {
         guard let request = body as? Request else {
             preconditionFailure("\(Request.self) handler given \(type(of: body))")
         }
-        switch await handle(request, context: context) {
+        return request
+    }
+
+    public func respond(to body: any KafkaRequest, context: RequestContext, allocator: ByteBufferAllocator) async throws -> ResponseFrame? {
+        switch await handle(request(from: body), context: context) {
         case .noResponse:
             return nil
         case .respond(let response):
-            return try KafkaResponseFrame.encode(
-                response, version: context.apiVersion, correlationId: context.correlationId, allocator: allocator)
+            return ResponseFrame(try KafkaResponseFrame.encode(
+                response, version: context.apiVersion, correlationId: context.correlationId, allocator: allocator))
         }
     }
 }

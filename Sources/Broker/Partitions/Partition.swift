@@ -41,7 +41,8 @@ public actor Partition {
     }
 
     public struct Read: Sendable {
-        public var records: ByteBuffer
+        /// The records as slices of the segment files, for sendfile.
+        public var records: LogReadResult
         public var highWatermark: Int64
         public var lastStableOffset: Int64
         public var logStartOffset: Int64
@@ -156,9 +157,7 @@ public actor Partition {
         let highWatermark = log.logEndOffset
         do {
             let read = try log.read(from: offset, maxBytes: maxBytes, upTo: highWatermark, minOneBatch: minOneBatch)
-            return Read(
-                records: try read.readBytes(), highWatermark: highWatermark, lastStableOffset: highWatermark,
-                logStartOffset: log.logStartOffset)
+            return Read(records: read, highWatermark: highWatermark, lastStableOffset: highWatermark, logStartOffset: log.logStartOffset)
         } catch {
             throw BrokerError(error.kafkaErrorCode, error.description)
         }

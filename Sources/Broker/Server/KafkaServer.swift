@@ -36,7 +36,7 @@ public final class KafkaServer: Sendable {
         self.connections = ConnectionLimiter(maximum: limits.maximumConnections)
     }
 
-    typealias Connection = NIOAsyncChannel<ByteBuffer, ByteBuffer>
+    typealias Connection = NIOAsyncChannel<ByteBuffer, IOData>
 
     /// Binds `host:port` and returns the bound server channel; `serve` then runs it until cancelled.
     public func bind(host: String, port: Int, group: EventLoopGroup) async throws -> BoundListener {
@@ -102,10 +102,10 @@ public final class KafkaServer: Sendable {
         let address = connection.channel.remoteAddress?.description ?? "unknown"
         let allocator = connection.channel.allocator
         do {
-            try await connection.executeThenClose { inbound, outbound in
+            try await connection.executeThenClose { inbound, _ in
                 for try await frame in inbound {
                     guard let response = try await answer(frame, from: address, allocator: allocator) else { continue }
-                    try await outbound.write(response)
+                    try await write(response, to: connection.channel)
                 }
             }
         } catch let error as RequestDecodingError {
@@ -115,13 +115,24 @@ public final class KafkaServer: Sendable {
         }
     }
 
+    /// Writes a response and waits until it has gone out, so that file regions are given back only once
+    /// sendfile is done with them (and a slow reader holds back its own connection only).
+    private func write(_ response: ResponseFrame, to channel: any Channel) async throws {
+        defer { response.release() }
+        for part in response.parts.dropLast() {
+            channel.write(part, promise: nil)
+        }
+        try await channel.writeAndFlush(response.parts.last!)
+        withExtendedLifetime(response.keepAlive) {}
+    }
+
     /// The response frame for one request frame, nil when none is due (acks=0). Throws to close the connection,
     /// as Kafka does for a request it cannot read or an API or version it does not serve.
-    func answer(_ frame: ByteBuffer, from address: String, allocator: ByteBufferAllocator) async throws -> ByteBuffer? {
+    func answer(_ frame: ByteBuffer, from address: String, allocator: ByteBufferAllocator) async throws -> ResponseFrame? {
         switch try KafkaRequestFrame.decode(frame) {
         case .unsupportedApiVersions(let header):
-            return KafkaResponseFrame.unsupportedApiVersions(
-                correlationId: header.correlationId, supported: handlers.versions(of: .apiVersions) ?? 0...0, allocator: allocator)
+            return ResponseFrame(KafkaResponseFrame.unsupportedApiVersions(
+                correlationId: header.correlationId, supported: handlers.versions(of: .apiVersions) ?? 0...0, allocator: allocator))
         case .request(let request):
             if request.trailingBytes > 0 {
                 logger.debug("\(request.apiKey.name) v\(request.apiVersion) from \(address) has \(request.trailingBytes) bytes after its body; ignored as Kafka does")
