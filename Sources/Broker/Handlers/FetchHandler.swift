@@ -6,7 +6,7 @@ import NIOCore
 /// Incremental fetch sessions (KIP-227) are kept in `FetchSessionCache`.
 struct FetchHandler: ApiHandler {
     typealias Request = FetchRequest
-    let versions: ClosedRange<Int16> = 4...17
+    let versions: ClosedRange<Int16> = 4...18
     let broker: BrokerCore
     let sessions: FetchSessionCache
 

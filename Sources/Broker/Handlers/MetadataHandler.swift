@@ -4,7 +4,7 @@ import MartletProtocol
 /// Topics asked for that do not exist are created when `auto.create.topics.enable` and the request allow it.
 struct MetadataHandler: ApiHandler {
     typealias Request = MetadataRequest
-    let versions: ClosedRange<Int16> = 0...12
+    let versions: ClosedRange<Int16> = 0...13
     let broker: BrokerCore
 
     func handle(_ request: MetadataRequest, context: RequestContext) async -> HandlerOutcome<MetadataResponse> {

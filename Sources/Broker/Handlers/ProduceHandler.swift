@@ -9,7 +9,7 @@ import NIOCore
 /// acks=0 sends no answer; acks=-1 waits for the in-sync replicas, which on one node is the leader itself.
 struct ProduceHandler: ApiHandler {
     typealias Request = ProduceRequest
-    let versions: ClosedRange<Int16> = 0...11
+    let versions: ClosedRange<Int16> = 0...12
     let broker: BrokerCore
 
     typealias TopicResponse = ProduceResponse.TopicProduceResponse

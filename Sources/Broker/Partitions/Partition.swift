@@ -199,12 +199,14 @@ public actor Partition {
         return log.logStartOffset
     }
 
-    /// Deletes segments past retention; called by the broker's periodic retention task.
-    func applyRetention(now: Int64) {
+    /// Periodic upkeep: deletes segments past retention, and flushes when `flush.ms` has passed since the
+    /// last flush even without new appends.
+    func maintain(now: Int64) {
         do {
             try log.applyRetention(now: now)
+            if unflushedMessages > 0 { try flushIfDue(now: now) }
         } catch {
-            logger.error("retention of \(topicPartition) failed: \(error)")
+            logger.error("maintenance of \(topicPartition) failed: \(error)")
         }
     }
 

@@ -119,14 +119,15 @@ public final class ReplicaManager: Sendable {
         }
     }
 
-    /// Retention and time-based flushing, every `log.retention.check.interval.ms`, until cancelled.
+    /// Retention and time-based flushing, every `log.retention.check.interval.ms` (at most 30 s apart, so
+    /// that `log.flush.interval.ms` is honoured within that), until cancelled.
     func runMaintenance() async {
         let interval = Duration.milliseconds(max(100, min(config.logRetentionCheckIntervalMs, 30_000)))
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
             let now = Date.nowMilliseconds
             for partition in allPartitions() {
-                await partition.applyRetention(now: now)
+                await partition.maintain(now: now)
             }
             await writeCheckpoints()
         }
