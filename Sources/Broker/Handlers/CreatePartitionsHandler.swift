@@ -7,12 +7,11 @@ struct CreatePartitionsHandler: ApiHandler {
     let broker: BrokerCore
 
     func handle(_ request: CreatePartitionsRequest, context: RequestContext) async -> HandlerOutcome<CreatePartitionsResponse> {
-        var counts: [String: Int] = [:]
-        for topic in request.topics { counts[topic.name, default: 0] += 1 }
+        let repeated = namesListedMoreThanOnce(request.topics.map(\.name))
         var results: [CreatePartitionsResponse.CreatePartitionsTopicResult] = []
         for topic in request.topics {
             var result = CreatePartitionsResponse.CreatePartitionsTopicResult(name: topic.name)
-            if counts[topic.name, default: 0] > 1 {
+            if repeated.contains(topic.name) {
                 result.errorCode = KafkaErrorCode.invalidRequest.rawValue
                 result.errorMessage = "Duplicate topic in request."
             } else if let assignments = topic.assignments,

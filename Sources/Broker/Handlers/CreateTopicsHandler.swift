@@ -8,12 +8,11 @@ struct CreateTopicsHandler: ApiHandler {
     let broker: BrokerCore
 
     func handle(_ request: CreateTopicsRequest, context: RequestContext) async -> HandlerOutcome<CreateTopicsResponse> {
-        var counts: [String: Int] = [:]
-        for topic in request.topics { counts[topic.name, default: 0] += 1 }
+        let repeated = namesListedMoreThanOnce(request.topics.map(\.name))
         var results: [CreateTopicsResponse.CreatableTopicResult] = []
         for topic in request.topics {
             var result = CreateTopicsResponse.CreatableTopicResult(name: topic.name)
-            if counts[topic.name, default: 0] > 1 {
+            if repeated.contains(topic.name) {
                 result.errorCode = KafkaErrorCode.invalidRequest.rawValue
                 result.errorMessage = "Create topics request from client contains a duplicate topic name: \(topic.name)"
                 results.append(result)
