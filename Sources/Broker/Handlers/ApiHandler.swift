@@ -9,10 +9,18 @@ public struct RequestContext: Sendable {
     public var clientAddress: String
 }
 
-/// What a handler produces: a response body, or nothing (Produce with acks=0 sends no response).
+/// What a handler produces: a response body, nothing (Produce with acks=0 sends no response), or the end of
+/// the connection (how Kafka tells an acks=0 producer that a write failed, so it refreshes its metadata).
 public enum HandlerOutcome<Response: KafkaResponse>: Sendable {
     case respond(Response)
     case noResponse
+    case closeConnection(reason: String)
+}
+
+/// Thrown to the server to close a connection on purpose; the reason is logged.
+struct ConnectionClosedByHandler: Error, CustomStringConvertible {
+    var reason: String
+    var description: String { reason }
 }
 
 /// The handler of one Kafka API: one file per API key under Handlers/, listed in `HandlerRegistry`.
@@ -44,6 +52,8 @@ extension ApiHandler {
         switch await handle(request(from: body), context: context) {
         case .noResponse:
             return nil
+        case .closeConnection(let reason):
+            throw ConnectionClosedByHandler(reason: reason)
         case .respond(let response):
             return ResponseFrame(try KafkaResponseFrame.encode(
                 response, version: context.apiVersion, correlationId: context.correlationId, allocator: allocator))

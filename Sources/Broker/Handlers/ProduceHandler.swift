@@ -6,7 +6,8 @@ import NIOCore
 ///
 /// Advertised from v0 as Kafka 4 does (librdkafka < 2.11.1 checks Produce v0 before enabling compression,
 /// KAFKA-18659), but v0-2 (message format v0/v1) are not decodable and close the connection, as in Kafka 4.
-/// acks=0 sends no answer; acks=-1 waits for the in-sync replicas, which on one node is the leader itself.
+/// acks=0 sends no answer, and closes the connection if a write failed, as Kafka does; acks=-1 waits for the
+/// in-sync replicas, which on one node is the leader itself.
 struct ProduceHandler: ApiHandler {
     typealias Request = ProduceRequest
     let versions: ClosedRange<Int16> = 0...12
@@ -25,7 +26,10 @@ struct ProduceHandler: ApiHandler {
             }
             topics.append(TopicResponse(name: topicData.name, topicId: topicData.topicId, partitionResponses: partitions))
         }
-        guard request.acks != 0 else { return .noResponse }
+        if request.acks == 0 {
+            let failed = topics.flatMap(\.partitionResponses).first { $0.errorCode != 0 }
+            return failed.map { .closeConnection(reason: "acks=0 produce failed: \($0.errorMessage ?? "error \($0.errorCode)")") } ?? .noResponse
+        }
         return .respond(ProduceResponse(responses: topics, throttleTimeMs: 0))
     }
 

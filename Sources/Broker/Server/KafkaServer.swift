@@ -110,6 +110,8 @@ public final class KafkaServer: Sendable {
             }
         } catch let error as RequestDecodingError {
             logger.warning("closing connection from \(address): \(error)")
+        } catch let error as ConnectionClosedByHandler {
+            logger.debug("closing connection from \(address): \(error)")
         } catch {
             logger.debug("connection from \(address) ended: \(error)")
         }

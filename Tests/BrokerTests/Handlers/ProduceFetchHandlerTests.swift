@@ -89,6 +89,26 @@ import Testing
         #expect(await fetch(broker, from: 0)?.highWatermark == 0)
     }
 
+    /// acks=0 gets no answer; a failed acks=0 write closes the connection, so the producer refreshes metadata.
+    @Test func acksZeroIsSilentUnlessTheWriteFails() async throws {
+        let broker = try Broker()
+        _ = await broker.core.createTopic(name: "t", partitions: 1, replicationFactor: 1, configs: [:])
+        let handler = ProduceHandler(broker: broker.core)
+        func produce(to topic: String) async throws -> HandlerOutcome<ProduceResponse> {
+            let request = ProduceRequest(acks: 0, timeoutMs: 1000, topicData: [.init(name: topic, partitionData: [.init(index: 0, records: try Self.batch(["v"]))])])
+            return await handler.handle(request, context: Self.context(9))
+        }
+        guard case .noResponse = try await produce(to: "t") else {
+            Issue.record("acks=0 must not be answered")
+            return
+        }
+        guard case .closeConnection = try await produce(to: "missing") else {
+            Issue.record("a failed acks=0 write must close the connection")
+            return
+        }
+        #expect(await fetch(broker, from: 0)?.highWatermark == 1)
+    }
+
     @Test func longPollWakesOnAppend() async throws {
         let broker = try Broker()
         _ = await broker.core.createTopic(name: "t", partitions: 1, replicationFactor: 1, configs: [:])
