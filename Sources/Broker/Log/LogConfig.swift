@@ -1,8 +1,9 @@
 import MartletProtocol
 
 /// Per-topic log settings, with Kafka's names and defaults. A plain value: the broker fills it from
-/// `server.properties` and topic configs; `PartitionLog.config` may be replaced at any time (size and
-/// age limits apply from the next append, `maxIndexSize` to segments created afterwards).
+/// `server.properties` and topic configs (`cleanupPolicy` takes `cleanup.policy`); `PartitionLog.config`
+/// may be replaced at any time (size and age limits apply from the next append, `maxIndexSize` to
+/// segments created afterwards).
 public struct LogConfig: Hashable, Sendable {
     /// `log.segment.bytes`: roll a new segment before the active one would grow past this. Also the
     /// largest single append (RECORD_LIST_TOO_LARGE above it). Capped at Int32.max, the largest
@@ -25,7 +26,26 @@ public struct LogConfig: Hashable, Sendable {
     public var maxIndexSize: Int
     /// `message.max.bytes`: the largest batch a producer may append (MESSAGE_TOO_LARGE above it).
     public var messageMaxBytes: Int
+    /// `cleanup.policy` contains `compact`: the log cleaner keeps the latest record of each key
+    /// (`PartitionLog.clean`), and producers must give every record a key.
+    public var compact: Bool
+    /// `cleanup.policy` contains `delete`: `applyRetention` deletes segments by `log.retention.ms` and
+    /// `log.retention.bytes`. Without it (`cleanup.policy=compact`) only segments below the log start
+    /// offset are deleted, as in Kafka.
+    public var delete: Bool
+    /// `delete.retention.ms`: how long a tombstone (null value) survives after the cleaner first
+    /// rewrote its batch (its delete horizon), so consumers reading from the start still see it.
+    public var deleteRetentionMs: Int64
+    /// `min.compaction.lag.ms`: a segment is not cleaned while its newest record is younger than this.
+    public var minCompactionLagMs: Int64
+    /// `max.compaction.lag.ms`: a dirty segment whose first batch is older than this must be cleaned
+    /// whatever the dirty ratio.
+    public var maxCompactionLagMs: Int64
+    /// `min.cleanable.dirty.ratio`: clean once the dirty part is more than this share of the log.
+    public var minCleanableDirtyRatio: Double
 
+    /// Kafka's defaults. `delete` defaults to `!compact`: `compact: true` alone is
+    /// `cleanup.policy=compact`; pass `delete: true` too for `compact,delete`.
     public init(
         segmentBytes: Int = 1 << 30,
         segmentMs: Int64 = 7 * 24 * 60 * 60 * 1000,
@@ -35,7 +55,13 @@ public struct LogConfig: Hashable, Sendable {
         flushIntervalMs: Int64? = nil,
         indexIntervalBytes: Int = 4096,
         maxIndexSize: Int = 10 * 1024 * 1024,
-        messageMaxBytes: Int = 1_048_588
+        messageMaxBytes: Int = 1_048_588,
+        compact: Bool = false,
+        delete: Bool? = nil,
+        deleteRetentionMs: Int64 = 24 * 60 * 60 * 1000,
+        minCompactionLagMs: Int64 = 0,
+        maxCompactionLagMs: Int64 = .max,
+        minCleanableDirtyRatio: Double = 0.5
     ) {
         self.segmentBytes = segmentBytes
         self.segmentMs = segmentMs
@@ -46,6 +72,22 @@ public struct LogConfig: Hashable, Sendable {
         self.indexIntervalBytes = indexIntervalBytes
         self.maxIndexSize = maxIndexSize
         self.messageMaxBytes = messageMaxBytes
+        self.compact = compact
+        self.delete = delete ?? !compact
+        self.deleteRetentionMs = deleteRetentionMs
+        self.minCompactionLagMs = minCompactionLagMs
+        self.maxCompactionLagMs = maxCompactionLagMs
+        self.minCleanableDirtyRatio = minCleanableDirtyRatio
+    }
+
+    /// `cleanup.policy` as Kafka writes it: "delete", "compact", "compact,delete" (or "" for neither).
+    public var cleanupPolicy: String {
+        get { [compact ? "compact" : nil, delete ? "delete" : nil].compactMap { $0 }.joined(separator: ",") }
+        set {
+            let policies = newValue.split(separator: ",").map { $0.trimmingBlanks() }
+            compact = policies.contains("compact")
+            delete = policies.contains("delete")
+        }
     }
 
     /// `segmentBytes` as the log applies it: at most Int32.max (index positions are int32).

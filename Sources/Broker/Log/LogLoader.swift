@@ -6,8 +6,10 @@ extension PartitionLog {
     /// directory (Kafka's `<log.dir>/<topic>-<partition>`; `TopicPartition.directoryName`).
     ///
     /// Loading, as Kafka's `LogLoader` does:
-    /// - removes leftovers: `.deleted`, `.cleaned`, `.swap` and `.tmp` files, and index files without a
-    ///   `.log`;
+    /// - completes a segment replacement of the log cleaner interrupted by a crash (a `.log.swap` file
+    ///   replaces the segments it was cleaned from);
+    /// - removes leftovers: `.deleted`, `.cleaned`, other `.swap` and `.tmp` files, and index files
+    ///   without a `.log`;
     /// - after a clean shutdown (`hadCleanShutdown`, which the broker knows from its own marker file),
     ///   trusts the files: it only checks each segment's indexes and rebuilds inconsistent ones;
     /// - otherwise recovers from `recoveryPoint` (from `recovery-point-offset-checkpoint`): every
@@ -156,8 +158,10 @@ struct LogLoader {
         recoveryPoint = hadCleanShutdown ? logEndOffset : min(recoveryPoint, logEndOffset)
     }
 
-    /// Lists the directory: removes leftovers and returns the base offsets of the `.log` files.
+    /// Lists the directory: completes interrupted segment swaps, removes leftovers and returns the
+    /// base offsets of the `.log` files.
     mutating func removeStrayFiles() throws(LogError) -> [Int64] {
+        try completeInterruptedSwaps()
         let names = try FileIO.list(directory)
         var logs: Set<Int64> = []
         for name in names {
@@ -174,6 +178,48 @@ struct LogLoader {
             }
         }
         return logs.sorted()
+    }
+
+    /// Kafka's recovery of a crash in the middle of the log cleaner's segment replacement (see
+    /// `PartitionLog.clean`): a `<base>.log.swap` is a complete, fsynced cleaned segment that replaces
+    /// the segments it was made from. Those are the segments with a base offset in [base, the offset
+    /// after its last batch) (Kafka's `LogLoader` second pass); their files are deleted (at least the
+    /// ones named `base`, which the swap replaces) and the swap is renamed into place. Index `.swap`
+    /// files are deleted, so the indexes are rebuilt; `.cleaned` files (an unfinished cleaning) are
+    /// removed with the other leftovers.
+    mutating func completeInterruptedSwaps() throws(LogError) {
+        let names = try FileIO.list(directory)
+        let swapSuffix = LogFileNames.logSuffix + LogFileNames.swapSuffix
+        for name in names.sorted() {
+            guard let base = LogFileNames.baseOffset(of: name, suffix: swapSuffix) else { continue }
+            let path = FileIO.join(directory, name)
+            let file = try SegmentFile.open(path, create: false)
+            var reader = SegmentBatchReader(file: file, size: try file.size())
+            var next = base
+            while case .batch(let batch) = try reader.next() {
+                guard let header = try? RecordBatchHeader(from: batch) else { break }
+                next = max(next, header.nextOffset)
+            }
+            let end = max(next, base + 1)
+            let replaced = [LogFileNames.logSuffix, LogFileNames.indexSuffix, LogFileNames.timeIndexSuffix]
+            for other in names {
+                for suffix in replaced {
+                    if let offset = LogFileNames.baseOffset(of: other, suffix: suffix), offset >= base, offset < end {
+                        try FileIO.unlink(FileIO.join(directory, other))
+                        report.strayFilesRemoved.append(other)
+                    }
+                }
+            }
+            try FileIO.rename(path, FileIO.join(directory, LogFileNames.segmentPrefix(base) + LogFileNames.logSuffix))
+            report.swapsCompleted += 1
+        }
+        if report.swapsCompleted > 0 {
+            for name in names where name.hasSuffix(LogFileNames.swapSuffix) && !name.hasSuffix(swapSuffix) {
+                try FileIO.unlink(FileIO.join(directory, name))
+                report.strayFilesRemoved.append(name)
+            }
+            try FileIO.syncDirectory(directory)
+        }
     }
 
     /// Validates every batch of `segment`, rebuilding its indexes and the leader epochs, and cuts the

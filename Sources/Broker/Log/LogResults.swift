@@ -110,6 +110,8 @@ public struct RecoveryReport: Hashable, Sendable {
     public var segmentsDeleted = 0
     /// Leftover `.deleted`, `.cleaned`, `.swap`, `.tmp` and orphan index files removed.
     public var strayFilesRemoved: [String] = []
+    /// Interrupted segment replacements of the log cleaner completed (`.log.swap` files installed).
+    public var swapsCompleted = 0
     /// Why the scan stopped early, if it did (the first invalid batch).
     public var corruption: String?
     public var durationNanoseconds: UInt64 = 0

@@ -56,16 +56,19 @@ final class LogSegment {
         self.createdMs = now
     }
 
-    static func paths(directory: String, baseOffset: Int64) -> (log: String, index: String, timeIndex: String) {
+    /// The segment's file names, each followed by `suffix` (the cleaner's `.cleaned` and `.swap`).
+    static func paths(directory: String, baseOffset: Int64, suffix: String = "") -> (log: String, index: String, timeIndex: String) {
         let prefix = FileIO.join(directory, LogFileNames.segmentPrefix(baseOffset))
-        return (prefix + LogFileNames.logSuffix, prefix + LogFileNames.indexSuffix, prefix + LogFileNames.timeIndexSuffix)
+        return (prefix + LogFileNames.logSuffix + suffix, prefix + LogFileNames.indexSuffix + suffix, prefix + LogFileNames.timeIndexSuffix + suffix)
     }
 
     var logPath: String { log.path }
 
     /// Creates an empty segment (replacing any files of that name) with its indexes preallocated.
-    static func create(directory: String, baseOffset: Int64, maxIndexSize: Int, now: Int64) throws(LogError) -> LogSegment {
-        let paths = paths(directory: directory, baseOffset: baseOffset)
+    /// `suffix` names its files for the log cleaner (`.cleaned`); such a segment is renamed into place
+    /// and opened again.
+    static func create(directory: String, baseOffset: Int64, maxIndexSize: Int, now: Int64, suffix: String = "") throws(LogError) -> LogSegment {
+        let paths = paths(directory: directory, baseOffset: baseOffset, suffix: suffix)
         try FileIO.unlink(paths.index)
         try FileIO.unlink(paths.timeIndex)
         let segment = LogSegment(

@@ -40,6 +40,7 @@ extension PartitionLog {
         logEndOffset = newEnd
         logStartOffset = min(logStartOffset, logEndOffset)
         recoveryPoint = min(recoveryPoint, logEndOffset)
+        cleanerState.truncate(to: logEndOffset)
         try epochCache.truncateFromEnd(logEndOffset)
     }
 
@@ -53,6 +54,7 @@ extension PartitionLog {
         logStartOffset = offset
         logEndOffset = offset
         recoveryPoint = offset
+        cleanerState.truncate(to: offset)
         try epochCache.clear()
     }
 
@@ -84,7 +86,8 @@ extension PartitionLog {
     /// Retention, oldest segments first and never the active one, in Kafka's order:
     /// `log.retention.ms` (the segment's largest record timestamp, or its file's modification time, is
     /// older than that), then `log.retention.bytes` (while the log minus the segment is still at least
-    /// that large), then segments wholly below the log start offset. With `highWatermark`, only
+    /// that large), then segments wholly below the log start offset. The first two only apply when
+    /// `cleanup.policy` has `delete` (`config.delete`). With `highWatermark`, only
     /// segments wholly below it are deleted. Deleted segments are renamed to `.deleted`, then removed;
     /// reads in flight keep their open files.
     @discardableResult
@@ -96,13 +99,13 @@ extension PartitionLog {
             guard let highWatermark else { return true }
             return segments[1].baseOffset <= highWatermark
         }
-        if config.retentionMs >= 0 {
+        if config.delete && config.retentionMs >= 0 {
             while deletable(), now - (try segments[0].largestTimestamp()) > config.retentionMs {
                 try deleteOldestSegment(into: &deleted)
                 deleted.byTime += 1
             }
         }
-        if config.retentionBytes >= 0 {
+        if config.delete && config.retentionBytes >= 0 {
             var excess = size - config.retentionBytes
             while deletable(), excess - Int64(segments[0].size) >= 0 {
                 excess -= Int64(segments[0].size)

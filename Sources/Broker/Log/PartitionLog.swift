@@ -56,6 +56,8 @@ public final class PartitionLog {
     /// Where reads must stop for the last `upTo` offset seen (the high watermark rarely moves between
     /// fetches): (limit, base offset of the segment, position, offset of the batch there).
     var boundaryCache: (limit: Int64, segmentBase: Int64, position: Int, nextOffset: Int64)?
+    /// The log cleaner's first dirty offset and delete horizons (PartitionLog+Compaction.swift).
+    var cleanerState = CleanerState()
 
     init(
         topic: String, partition: Int32, directory: String, config: LogConfig, segments: [LogSegment],

@@ -48,16 +48,21 @@ public final class ReplicaManager: Sendable {
         var values: [String: String] = [:]
         for resolved in config.resolveTopicConfigs(topic.configs) { values[resolved.definition.name] = resolved.value }
         func long(_ key: String) -> Int64 { values[key].flatMap { Int64($0) } ?? 0 }
+        let policy = (values["cleanup.policy"] ?? "delete").split(separator: ",").map { String($0).trimmingWhitespace }
         let flushMs = long("flush.ms")
         return Partition.PartitionConfig(
             log: LogConfig(
                 segmentBytes: Int(long("segment.bytes")), segmentMs: long("segment.ms"), retentionMs: long("retention.ms"),
                 retentionBytes: long("retention.bytes"), flushIntervalMessages: long("flush.messages"),
                 flushIntervalMs: flushMs == Int64.max ? nil : flushMs, indexIntervalBytes: Int(long("index.interval.bytes")),
-                maxIndexSize: Int(long("segment.index.bytes")), messageMaxBytes: Int(long("max.message.bytes"))),
+                maxIndexSize: Int(long("segment.index.bytes")), messageMaxBytes: Int(long("max.message.bytes")),
+                compact: policy.contains("compact"), delete: policy.contains("delete"),
+                deleteRetentionMs: long("delete.retention.ms"), minCompactionLagMs: long("min.compaction.lag.ms"),
+                maxCompactionLagMs: long("max.compaction.lag.ms"),
+                minCleanableDirtyRatio: values["min.cleanable.dirty.ratio"].flatMap(Double.init) ?? 0.5),
             minInsyncReplicas: Int(long("min.insync.replicas")),
             logAppendTime: values["message.timestamp.type"] == "LogAppendTime",
-            compact: (values["cleanup.policy"] ?? "").contains("compact"))
+            compact: policy.contains("compact"))
     }
 
     /// Opens (or creates) every partition of `topic` that is not open yet, in the log directory with the
