@@ -141,6 +141,6 @@ public actor FetchSessionCache {
     }
 
     private func topicName(for id: KafkaUUID, metadata: any MetadataStore) async -> String? {
-        await metadata.allTopics().first { $0.id == id }?.name
+        await metadata.topic(withId: id)?.name
     }
 }

@@ -21,7 +21,7 @@ struct DeleteTopicsHandler: ApiHandler {
             }
             var resolved = name
             if resolved == nil || (name == nil && id != .zero) {
-                resolved = await broker.metadata.allTopics().first { $0.id == id }?.name
+                resolved = await broker.metadata.topic(withId: id)?.name
                 if resolved == nil {
                     result.errorCode = KafkaErrorCode.unknownTopicId.rawValue
                     result.errorMessage = "This server does not host this topic ID."

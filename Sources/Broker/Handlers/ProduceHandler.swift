@@ -18,7 +18,7 @@ struct ProduceHandler: ApiHandler {
 
     func handle(_ request: ProduceRequest, context: RequestContext) async -> HandlerOutcome<ProduceResponse> {
         var topics: [TopicResponse] = []
-        let now = Date.nowMilliseconds
+        let now = SystemLogClock().milliseconds()
         for topicData in request.topicData {
             var partitions: [PartitionResponse] = []
             for partitionData in topicData.partitionData {

@@ -5,7 +5,10 @@ import MartletProtocol
 /// rewritten atomically (temp file, fsync, rename) on every change so a crash leaves the old or new state.
 public actor LocalMetadataStore: MetadataStore {
     private let path: String
-    private var topics: [String: TopicMetadata]
+    private var topics: [String: TopicMetadata] {
+        didSet { namesById = Dictionary(uniqueKeysWithValues: topics.values.map { ($0.id, $0.name) }) }
+    }
+    private var namesById: [KafkaUUID: String] = [:]
 
     public init(directory: String) throws {
         path = directory + "/martlet-topics.json"
@@ -15,11 +18,14 @@ public actor LocalMetadataStore: MetadataStore {
         } else {
             topics = [:]
         }
+        namesById = Dictionary(uniqueKeysWithValues: topics.values.map { ($0.id, $0.name) })
     }
 
     public func allTopics() -> [TopicMetadata] { topics.values.sorted { $0.name < $1.name } }
 
     public func topic(named name: String) -> TopicMetadata? { topics[name] }
+
+    public func topic(withId id: KafkaUUID) -> TopicMetadata? { namesById[id].flatMap { topics[$0] } }
 
     public func createTopic(_ topic: TopicMetadata) throws(BrokerError) -> TopicMetadata {
         guard topics[topic.name] == nil else {

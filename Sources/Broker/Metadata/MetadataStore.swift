@@ -5,6 +5,8 @@ import MartletProtocol
 public protocol MetadataStore: Sendable {
     func allTopics() async -> [TopicMetadata]
     func topic(named name: String) async -> TopicMetadata?
+    /// The topic with this id (Fetch v13+, DeleteTopics v6+ name topics by id).
+    func topic(withId id: KafkaUUID) async -> TopicMetadata?
     /// Creates the topic, or fails with the Kafka error a CreateTopics answer carries.
     func createTopic(_ topic: TopicMetadata) async throws(BrokerError) -> TopicMetadata
     func deleteTopic(named name: String) async throws(BrokerError) -> TopicMetadata

@@ -60,7 +60,7 @@ public actor Partition {
         self.producers = producers
         self.appendSignal = appendSignal
         self.logger = logger
-        lastFlushMs = Date.nowMilliseconds
+        lastFlushMs = SystemLogClock().milliseconds()
     }
 
     /// On one node every appended record is replicated to the whole ISR (itself) at once: the high
@@ -217,7 +217,7 @@ public actor Partition {
     }
 
     /// fsyncs the log and records the producer state at the new recovery point.
-    func flush(now: Int64 = Date.nowMilliseconds) throws(BrokerError) {
+    func flush(now: Int64 = SystemLogClock().milliseconds()) throws(BrokerError) {
         do {
             try log.flush()
             try ProducerSnapshotFile.write(producers, offset: log.logEndOffset, directory: log.directory)

@@ -130,7 +130,7 @@ public final class ReplicaManager: Sendable {
         let interval = Duration.milliseconds(max(100, min(config.logRetentionCheckIntervalMs, 30_000)))
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
-            let now = Date.nowMilliseconds
+            let now = SystemLogClock().milliseconds()
             for partition in allPartitions() {
                 await partition.maintain(now: now)
             }
@@ -140,19 +140,7 @@ public final class ReplicaManager: Sendable {
 
     /// Writes each log directory's checkpoint files from the open partitions.
     func writeCheckpoints() async {
-        var byDirectory: [String: (recovery: [TopicPartition: Int64], start: [TopicPartition: Int64])] = [:]
-        for directory in config.logDirectories { byDirectory[directory] = ([:], [:]) }
-        for partition in allPartitions() {
-            byDirectory[partition.logDirectory, default: ([:], [:])].recovery[partition.topicPartition] = await partition.recoveryPoint
-            byDirectory[partition.logDirectory, default: ([:], [:])].start[partition.topicPartition] = await partition.logStartOffset
-        }
-        for (directory, offsets) in byDirectory {
-            do {
-                try CheckpointSet.write(directory: directory, recoveryPoints: offsets.recovery, logStartOffsets: offsets.start)
-            } catch {
-                logger.error("cannot write checkpoints in \(directory): \(error)")
-            }
-        }
+        await writeCheckpoints(of: allPartitions(), markingCleanShutdown: false)
     }
 
     /// Flushes and closes every partition, then records the recovery points: a clean restart scans nothing.
@@ -161,19 +149,25 @@ public final class ReplicaManager: Sendable {
             defer { partitions.removeAll() }
             return Array(partitions.values)
         }
-        var byDirectory: [String: (recovery: [TopicPartition: Int64], start: [TopicPartition: Int64])] = [:]
-        for partition in all {
-            await partition.close()
-            byDirectory[partition.logDirectory, default: ([:], [:])].recovery[partition.topicPartition] = await partition.recoveryPoint
-            byDirectory[partition.logDirectory, default: ([:], [:])].start[partition.topicPartition] = await partition.logStartOffset
+        for partition in all { await partition.close() }
+        await writeCheckpoints(of: all, markingCleanShutdown: true)
+    }
+
+    /// Writes every log directory's recovery-point and log-start checkpoints from `partitions`, and the
+    /// clean-shutdown marker after them when asked.
+    private func writeCheckpoints(of partitions: [Partition], markingCleanShutdown: Bool) async {
+        var recovery: [String: [TopicPartition: Int64]] = [:]
+        var start: [String: [TopicPartition: Int64]] = [:]
+        for partition in partitions {
+            recovery[partition.logDirectory, default: [:]][partition.topicPartition] = await partition.recoveryPoint
+            start[partition.logDirectory, default: [:]][partition.topicPartition] = await partition.logStartOffset
         }
         for directory in config.logDirectories {
-            let offsets = byDirectory[directory] ?? ([:], [:])
             do {
-                try CheckpointSet.write(directory: directory, recoveryPoints: offsets.recovery, logStartOffsets: offsets.start)
-                try AtomicFile.write(Data(), to: directory + "/" + Self.cleanShutdownMarker)
+                try CheckpointSet.write(directory: directory, recoveryPoints: recovery[directory] ?? [:], logStartOffsets: start[directory] ?? [:])
+                if markingCleanShutdown { try AtomicFile.write(Data(), to: directory + "/" + Self.cleanShutdownMarker) }
             } catch {
-                logger.error("cannot record the clean shutdown of \(directory): \(error)")
+                logger.error("cannot write the checkpoints of \(directory): \(error)")
             }
         }
     }
