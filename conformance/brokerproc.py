@@ -51,6 +51,8 @@ def martlet_command(binary: Path | str, port: int, log_dir: Path | str,
         "listeners": f"PLAINTEXT://127.0.0.1:{port}",
         "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port}",
         "log.dirs": str(log_dir),
+        # A single node: Kafka's own single-node server.properties sets this to 1 as well.
+        "offsets.topic.replication.factor": "1",
     }
     settings.update({k: str(v) for k, v in (overrides or {}).items()})
     cmd = [str(binary), "server"]

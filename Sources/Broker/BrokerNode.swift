@@ -21,8 +21,10 @@ public struct BrokerNode: Sendable {
         let started = ContinuousClock.now
         try await core.openPartitions()
         logger.info("opened \(core.replicas.allPartitions().count) partition(s) in \(ContinuousClock.now - started)")
+        let groups = GroupCoordinator(broker: core)
+        await groups.loadExistingTopic()
         let server = KafkaServer(
-            handlers: Self.handlers(core),
+            handlers: Self.handlers(core, groups: groups),
             limits: .init(
                 maximumFrameSize: config.socketRequestMaxBytes, queuedMaxRequests: config.queuedMaxRequests,
                 idleTimeoutMs: config.connectionsMaxIdleMs, maximumConnections: config.maxConnections),
@@ -37,16 +39,20 @@ public struct BrokerNode: Sendable {
             group.addTask { try await bound.run() }
             group.addTask { await Self.waitForTerminationSignal() }
             group.addTask { await core.replicas.runMaintenance() }
+            if config.logCleanerEnable {
+                group.addTask { await core.replicas.runCleaner() }
+            }
             _ = try await group.next()
             logger.info("shutting down")
             await bound.close()
             group.cancelAll()
         }
+        await groups.shutdown()
         await core.replicas.shutdown()
         logger.info("stopped")
     }
 
-    static func handlers(_ core: BrokerCore) -> HandlerRegistry {
+    static func handlers(_ core: BrokerCore, groups: GroupCoordinator) -> HandlerRegistry {
         let box = RegistryBox()
         let registry = HandlerRegistry([
             ApiVersionsHandler(advertised: { box.registry?.advertised ?? [] }),
@@ -65,6 +71,17 @@ public struct BrokerNode: Sendable {
             IncrementalAlterConfigsHandler(broker: core),
             DescribeLogDirsHandler(broker: core),
             DescribeClusterHandler(broker: core),
+            FindCoordinatorHandler(broker: core, groups: groups),
+            JoinGroupHandler(groups: groups),
+            SyncGroupHandler(groups: groups),
+            HeartbeatHandler(groups: groups),
+            LeaveGroupHandler(groups: groups),
+            OffsetCommitHandler(broker: core, groups: groups),
+            OffsetFetchHandler(groups: groups),
+            OffsetDeleteHandler(groups: groups),
+            DescribeGroupsHandler(groups: groups),
+            ListGroupsHandler(groups: groups),
+            DeleteGroupsHandler(groups: groups),
         ])
         box.registry = registry
         return registry

@@ -63,6 +63,26 @@ public struct BrokerConfig: Sendable {
     public var maxConnections: Int { int("max.connections") }
     public var logRetentionCheckIntervalMs: Int64 { long("log.retention.check.interval.ms") }
     public var clusterId: String? { explicit["cluster.id"] }
+    public var logCleanerEnable: Bool { bool("log.cleaner.enable") }
+    public var logCleanerBackoffMs: Int64 { long("log.cleaner.backoff.ms") }
+    public var logCleanerDedupeBufferSize: Int64 { long("log.cleaner.dedupe.buffer.size") }
+    public var offsetsTopicPartitions: Int32 { Int32(int("offsets.topic.num.partitions")) }
+    public var offsetsTopicReplicationFactor: Int16 { Int16(int("offsets.topic.replication.factor")) }
+    public var offsetsTopicSegmentBytes: Int { int("offsets.topic.segment.bytes") }
+
+    /// The group coordinator's settings, from the `group.*` and `offset*` keys.
+    public var groupCoordinator: GroupCoordinatorConfig {
+        var config = GroupCoordinatorConfig()
+        config.minSessionTimeoutMs = Int32(clamping: int("group.min.session.timeout.ms"))
+        config.maxSessionTimeoutMs = Int32(clamping: int("group.max.session.timeout.ms"))
+        config.initialRebalanceDelayMs = long("group.initial.rebalance.delay.ms")
+        config.maxSize = int("group.max.size")
+        config.offsetMetadataMaxBytes = int("offset.metadata.max.bytes")
+        config.offsetsRetentionMs = long("offsets.retention.minutes") * 60_000
+        config.offsetsRetentionCheckIntervalMs = long("offsets.retention.check.interval.ms")
+        config.offsetsTopicPartitions = offsetsTopicPartitions
+        return config
+    }
 
     /// `log.retention.ms`, else minutes, else hours, as Kafka resolves them.
     public var logRetentionMs: Int64 {

@@ -7,6 +7,8 @@ public struct RequestContext: Sendable {
     public var correlationId: Int32
     public var clientId: String?
     public var clientAddress: String
+    /// The peer's IP address as Kafka shows a client's host (DescribeGroups): "/" + ip.
+    public var clientHost: String = "/"
 }
 
 /// What a handler produces: a response body, nothing (Produce with acks=0 sends no response), or the end of

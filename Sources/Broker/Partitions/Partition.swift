@@ -102,6 +102,9 @@ public actor Partition {
                 throw BrokerError(.messageTooLarge, "The request included a message larger than the max message size the server will accept (\(batch.readableBytes) > \(config.log.messageMaxBytes))")
             }
             header = try RecordBatch.validate(batch, mode: .produce)
+            if config.compact, try PartitionLog.firstRecordWithoutKey(in: batch, maximumUncompressedSize: config.log.messageMaxBytes * 64) != nil {
+                throw BrokerError(.invalidRecord, PartitionLog.missingKeyMessage(topic: topicPartition.topic, partition: topicPartition.partition))
+            }
         } catch let error as BrokerError {
             throw error
         } catch let error as RecordBatchError {
@@ -209,6 +212,26 @@ public actor Partition {
             logger.error("maintenance of \(topicPartition) failed: \(error)")
         }
     }
+
+    /// One pass of the log cleaner if this compacted log is dirty enough; nil if none was due or it
+    /// failed (logged). Runs on this actor, so appends wait for it: `maxDirtyBytes` bounds a pass, and the
+    /// next pass continues from the new cleaner checkpoint.
+    func cleanIfDue(now: Int64, maxOffsetMapBytes: Int, maxDirtyBytes: Int64) -> CleaningResult? {
+        let highWatermark = log.logEndOffset
+        guard config.compact, log.needsCleaning(now: now, highWatermark: highWatermark) else { return nil }
+        let options = CleaningOptions(
+            maxOffsetMapBytes: maxOffsetMapBytes, maxDirtyBytes: maxDirtyBytes, highWatermark: highWatermark,
+            producerLastOffsets: producers.entries.compactMapValues { $0.batches.last?.lastOffset })
+        do {
+            return try log.clean(now: now, options: options)
+        } catch {
+            logger.error("cleaning \(topicPartition) failed: \(error)")
+            return nil
+        }
+    }
+
+    /// Where the cleaner continues (`cleaner-offset-checkpoint`); nil for logs never cleaned.
+    var cleanerCheckpoint: Int64? { log.cleanerCheckpoint }
 
     private func flushIfDue(now: Int64) throws(BrokerError) {
         let dueByCount = unflushedMessages >= config.log.flushIntervalMessages

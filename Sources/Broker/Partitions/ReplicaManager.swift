@@ -5,8 +5,9 @@ import NIOCore
 import Synchronization
 
 /// The partitions this node hosts: opens them at start-up (recovering each log), creates and deletes them
-/// with their topics, applies config changes, runs retention and flushing, and keeps each log directory's
-/// `recovery-point-offset-checkpoint` and `log-start-offset-checkpoint` up to date.
+/// with their topics, applies config changes, runs retention, flushing and the log cleaner, and keeps each
+/// log directory's `recovery-point-offset-checkpoint`, `log-start-offset-checkpoint` and
+/// `cleaner-offset-checkpoint` up to date.
 public final class ReplicaManager: Sendable {
     private let partitions = Mutex<[TopicPartition: Partition]>([:])
     /// Log directories whose clean-shutdown marker was found at start-up: their logs need no recovery scan.
@@ -86,6 +87,7 @@ public final class ReplicaManager: Sendable {
             directory: directory + "/" + topicPartition.directoryName, topic: topic.name, partition: topicPartition.partition,
             config: partitionConfig.log, recoveryPoint: recoveryPoint, logStartOffset: logStartOffset,
             hadCleanShutdown: cleanlyShutDown.contains(directory), topicId: topic.id)
+        log.cleanerCheckpoint = checkpoints.cleanerOffsets[topicPartition]
         let report = log.recoveryReport
         if report.bytesTruncated > 0 || report.batchesScanned > 0 {
             logger.info("recovered \(topicPartition): \(report)")
@@ -138,6 +140,28 @@ public final class ReplicaManager: Sendable {
         }
     }
 
+    /// The log cleaner: every `log.cleaner.backoff.ms`, one pass over each compacted partition that is
+    /// dirty enough, then the cleaner checkpoints, until cancelled.
+    func runCleaner() async {
+        let interval = Duration.milliseconds(max(10, config.logCleanerBackoffMs))
+        let mapBytes = Int(clamping: config.logCleanerDedupeBufferSize)
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            var cleaned = false
+            for partition in allPartitions() {
+                let now = SystemLogClock().milliseconds()
+                guard let result = await partition.cleanIfDue(now: now, maxOffsetMapBytes: mapBytes, maxDirtyBytes: Self.maximumDirtyBytesPerPass) else { continue }
+                cleaned = true
+                logger.info("cleaned \(partition.topicPartition) up to \(result.cleanedUpTo): \(result.recordsRetained) of \(result.recordsRead) records kept, \(result.tombstonesRemoved) tombstone(s) removed, \(result.bytesRead) -> \(result.bytesWritten) bytes in \(Double(result.durationNanoseconds) / 1e6) ms")
+            }
+            if cleaned { await writeCheckpoints() }
+        }
+    }
+
+    /// How much of a dirty log one cleaning pass maps, so a partition's appends never wait long for the
+    /// cleaner; the next pass goes on where this one stopped.
+    static let maximumDirtyBytesPerPass: Int64 = 256 << 20
+
     /// Writes each log directory's checkpoint files from the open partitions.
     func writeCheckpoints() async {
         await writeCheckpoints(of: allPartitions(), markingCleanShutdown: false)
@@ -153,18 +177,19 @@ public final class ReplicaManager: Sendable {
         await writeCheckpoints(of: all, markingCleanShutdown: true)
     }
 
-    /// Writes every log directory's recovery-point and log-start checkpoints from `partitions`, and the
-    /// clean-shutdown marker after them when asked.
+    /// Writes every log directory's checkpoints from `partitions`, and the clean-shutdown marker after them
+    /// when asked.
     private func writeCheckpoints(of partitions: [Partition], markingCleanShutdown: Bool) async {
-        var recovery: [String: [TopicPartition: Int64]] = [:]
-        var start: [String: [TopicPartition: Int64]] = [:]
+        var sets: [String: CheckpointSet] = [:]
         for partition in partitions {
-            recovery[partition.logDirectory, default: [:]][partition.topicPartition] = await partition.recoveryPoint
-            start[partition.logDirectory, default: [:]][partition.topicPartition] = await partition.logStartOffset
+            let topicPartition = partition.topicPartition
+            sets[partition.logDirectory, default: CheckpointSet()].recoveryPoints[topicPartition] = await partition.recoveryPoint
+            sets[partition.logDirectory, default: CheckpointSet()].logStartOffsets[topicPartition] = await partition.logStartOffset
+            sets[partition.logDirectory, default: CheckpointSet()].cleanerOffsets[topicPartition] = await partition.cleanerCheckpoint
         }
         for directory in config.logDirectories {
             do {
-                try CheckpointSet.write(directory: directory, recoveryPoints: recovery[directory] ?? [:], logStartOffsets: start[directory] ?? [:])
+                try (sets[directory] ?? CheckpointSet()).write(directory: directory)
                 if markingCleanShutdown { try AtomicFile.write(Data(), to: directory + "/" + Self.cleanShutdownMarker) }
             } catch {
                 logger.error("cannot write the checkpoints of \(directory): \(error)")

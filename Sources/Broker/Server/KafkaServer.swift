@@ -100,11 +100,12 @@ public final class KafkaServer: Sendable {
     /// sends something unreadable.
     func serve(_ connection: Connection) async {
         let address = connection.channel.remoteAddress?.description ?? "unknown"
+        let clientHost = "/" + (connection.channel.remoteAddress?.ipAddress ?? "")
         let allocator = connection.channel.allocator
         do {
             try await connection.executeThenClose { inbound, _ in
                 for try await frame in inbound {
-                    guard let response = try await answer(frame, from: address, allocator: allocator) else { continue }
+                    guard let response = try await answer(frame, from: address, clientHost: clientHost, allocator: allocator) else { continue }
                     try await write(response, to: connection.channel)
                 }
             }
@@ -130,7 +131,7 @@ public final class KafkaServer: Sendable {
 
     /// The response frame for one request frame, nil when none is due (acks=0). Throws to close the connection,
     /// as Kafka does for a request it cannot read or an API or version it does not serve.
-    func answer(_ frame: ByteBuffer, from address: String, allocator: ByteBufferAllocator) async throws -> ResponseFrame? {
+    func answer(_ frame: ByteBuffer, from address: String, clientHost: String, allocator: ByteBufferAllocator) async throws -> ResponseFrame? {
         switch try KafkaRequestFrame.decode(frame) {
         case .unsupportedApiVersions(let header):
             return ResponseFrame(KafkaResponseFrame.unsupportedApiVersions(
@@ -148,7 +149,8 @@ public final class KafkaServer: Sendable {
                 )
             }
             let context = RequestContext(
-                apiVersion: request.apiVersion, correlationId: request.correlationId, clientId: request.header.clientId, clientAddress: address)
+                apiVersion: request.apiVersion, correlationId: request.correlationId, clientId: request.header.clientId, clientAddress: address,
+                clientHost: clientHost)
             return try await handler.respond(to: request.body, context: context, allocator: allocator)
         }
     }
