@@ -52,13 +52,26 @@ final class IndexFile {
     func trimToValidSize() throws(LogError) { try resize(to: entries * entrySize) }
 
     /// Keeps the first `count` entries; the rest are zeroed so a crash cannot resurrect them.
+    ///
+    /// A large tail (a preallocated index opened after a crash counts all its slots as entries) is zeroed
+    /// by cutting the file at `count` entries and growing it back: the tail becomes a hole again, where
+    /// writing zeros through the mapping would fault in and dirty every page of it (10 MiB per index).
     func setEntries(_ count: Int) {
         precondition(count >= 0 && count <= maxEntries)
         if count < entries, let mapping {
-            (mapping + count * entrySize).initializeMemory(as: UInt8.self, repeating: 0, count: (entries - count) * entrySize)
+            let tail = (entries - count) * entrySize
+            if tail >= Self.holePunchThreshold, (try? file.truncate(to: count * entrySize)) != nil {
+                // Growing back only extends the hole; nothing is allocated that could fail for lack of space.
+                try? file.truncate(to: mappedLength)
+            } else {
+                (mapping + count * entrySize).initializeMemory(as: UInt8.self, repeating: 0, count: tail)
+            }
         }
         entries = count
     }
+
+    /// Tails at least this long are zeroed by truncation rather than by writing zeros.
+    static let holePunchThreshold = 64 * 1024
 
     /// Claims the next entry and returns its bytes for the caller to fill.
     func appendEntry() -> UnsafeMutableRawPointer {
