@@ -43,6 +43,7 @@ let package = Package(
             name: "MartletBroker",
             dependencies: [
                 "MartletProtocol",
+                "MartletReplication",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -59,6 +60,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/martlet"
+        ),
+        // Raft (KRaft) as a pure state machine: messages and ticks in, what to persist, send and apply out.
+        .target(
+            name: "MartletReplication",
+            dependencies: ["MartletProtocol"],
+            path: "Sources/Replication",
+            exclude: ["README.md"]
         ),
         .executableTarget(name: "ProtocolGen", path: "Sources/ProtocolGen"),
         // libFuzzer target over frame + request decoding (`make fuzz`); a corpus replayer otherwise.
@@ -89,10 +97,16 @@ let package = Package(
             dependencies: [
                 "MartletBroker",
                 "MartletProtocol",
+                "MartletReplication",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Tests/BrokerTests"
+        ),
+        .testTarget(
+            name: "ReplicationTests",
+            dependencies: ["MartletReplication", "MartletProtocol"],
+            path: "Tests/ReplicationTests"
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,4 +1,5 @@
 import MartletProtocol
+import MartletReplication
 
 /// The group coordinator of one `__consumer_offsets` partition (or of several; nothing here depends on
 /// which) as a value: its classic groups and their committed offsets, Kafka's `GroupMetadataManager` and

@@ -1,5 +1,6 @@
 import MartletBroker
 import MartletProtocol
+import MartletReplication
 import NIOCore
 import Testing
 

@@ -1,26 +1,3 @@
-/// The coordinator's source of member ids: a small seeded generator kept inside the state value, so the
-/// state stays a value and a simulation with a fixed seed hands out the same ids every run. The driver
-/// seeds it from the system generator.
-public struct SplitMix64: RandomNumberGenerator, Sendable, Equatable {
-    public var state: UInt64
-
-    public init(seed: UInt64) { self.state = seed }
-
-    /// A generator seeded from the system's randomness.
-    public static func seededFromSystem() -> SplitMix64 {
-        var system = SystemRandomNumberGenerator()
-        return SplitMix64(seed: system.next())
-    }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Random version-4 UUIDs printed as `java.util.UUID.toString()` prints them (8-4-4-4-12 lowercase hex):
 /// Kafka's member ids end in one, and tools that parse member ids expect that shape.
 enum JavaUUID {
