@@ -64,7 +64,7 @@ let package = Package(
         // Raft (KRaft) as a pure state machine: messages and ticks in, what to persist, send and apply out.
         .target(
             name: "MartletReplication",
-            dependencies: ["MartletProtocol"],
+            dependencies: ["MartletProtocol", .product(name: "NIOCore", package: "swift-nio")],
             path: "Sources/Replication",
             exclude: ["README.md"]
         ),
@@ -105,7 +105,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReplicationTests",
-            dependencies: ["MartletReplication", "MartletProtocol"],
+            dependencies: ["MartletReplication", "MartletProtocol", .product(name: "NIOCore", package: "swift-nio")],
             path: "Tests/ReplicationTests"
         ),
     ],

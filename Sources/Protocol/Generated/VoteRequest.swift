@@ -4,8 +4,9 @@
 import NIOCore
 
 /// Version 1 adds voter key and candidate directory id (KIP-853)
+/// Version 2 adds PreVote field and renames candidate to replica (KIP-996)
 public struct VoteRequest: KafkaRequest {
-    public static let validVersions: ClosedRange<Int16> = 0...1
+    public static let validVersions: ClosedRange<Int16> = 0...2
     public static let firstFlexibleVersion: Int16? = 0
     public static let apiKey: ApiKey = .vote
     public typealias Response = VoteResponse
@@ -145,6 +146,8 @@ public struct VoteRequest: KafkaRequest {
         public var lastOffsetEpoch: Int32
         /// The offset of the last record written to the metadata log
         public var lastOffset: Int64
+        /// Whether the request is a PreVote request (not persisted) or not.
+        public var preVote: Bool
         /// Tagged fields this build does not know, kept so that the message round-trips.
         public var unknownTaggedFields: [UnknownTaggedField]
 
@@ -156,6 +159,7 @@ public struct VoteRequest: KafkaRequest {
             voterDirectoryId: KafkaUUID = .zero,
             lastOffsetEpoch: Int32 = 0,
             lastOffset: Int64 = 0,
+            preVote: Bool = false,
             unknownTaggedFields: [UnknownTaggedField] = []
         ) {
             self.partitionIndex = partitionIndex
@@ -165,6 +169,7 @@ public struct VoteRequest: KafkaRequest {
             self.voterDirectoryId = voterDirectoryId
             self.lastOffsetEpoch = lastOffsetEpoch
             self.lastOffset = lastOffset
+            self.preVote = preVote
             self.unknownTaggedFields = unknownTaggedFields
         }
 
@@ -186,6 +191,9 @@ public struct VoteRequest: KafkaRequest {
             }
             result.lastOffsetEpoch = try buffer.readKafkaInt32("VoteRequest.Topics.Partitions.LastOffsetEpoch")
             result.lastOffset = try buffer.readKafkaInt64("VoteRequest.Topics.Partitions.LastOffset")
+            if version >= 2 {
+                result.preVote = try buffer.readKafkaBool("VoteRequest.Topics.Partitions.PreVote")
+            }
             if flexible {
                 var unknown: [UnknownTaggedField] = []
                 try buffer.readTaggedFields("VoteRequest.Topics.Partitions", unknown: &unknown) { (_, _) throws(KafkaWireError) in false }
@@ -207,6 +215,9 @@ public struct VoteRequest: KafkaRequest {
             }
             buffer.writeInteger(self.lastOffsetEpoch, endianness: .big)
             buffer.writeInteger(self.lastOffset, endianness: .big)
+            if version >= 2 {
+                buffer.writeKafkaBool(self.preVote)
+            }
             if flexible {
                 buffer.writeUnknownTaggedFields(self.unknownTaggedFields)
             }
@@ -220,6 +231,9 @@ public struct VoteRequest: KafkaRequest {
             }
             if version >= 1 {
                 size += 16
+            }
+            if version >= 2 {
+                size += 1
             }
             if flexible {
                 size += KafkaSize.unknownTaggedFields(self.unknownTaggedFields, knownCount: 0, knownSize: 0)

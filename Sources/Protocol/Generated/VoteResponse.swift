@@ -4,8 +4,9 @@
 import NIOCore
 
 /// Version 1 adds leader endpoint (KIP-853)
+/// Version 2 handles PreVote requests (KIP-996)
 public struct VoteResponse: KafkaResponse {
-    public static let validVersions: ClosedRange<Int16> = 0...1
+    public static let validVersions: ClosedRange<Int16> = 0...2
     public static let firstFlexibleVersion: Int16? = 0
     public static let apiKey: ApiKey = .vote
 

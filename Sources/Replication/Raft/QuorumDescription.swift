@@ -7,6 +7,13 @@ public struct QuorumDescription: Hashable, Sendable {
         public var logEndOffset: Int64
         public var lastFetchMs: Int64
         public var lastCaughtUpMs: Int64
+
+        public init(replicaId: ReplicaID, logEndOffset: Int64, lastFetchMs: Int64, lastCaughtUpMs: Int64) {
+            self.replicaId = replicaId
+            self.logEndOffset = logEndOffset
+            self.lastFetchMs = lastFetchMs
+            self.lastCaughtUpMs = lastCaughtUpMs
+        }
     }
 
     public var leaderId: ReplicaID
@@ -15,6 +22,17 @@ public struct QuorumDescription: Hashable, Sendable {
     public var leaderEndOffset: Int64
     public var voters: [Replica]
     public var observers: [Replica]
+
+    public init(
+        leaderId: ReplicaID, epoch: Int32, highWatermark: Int64, leaderEndOffset: Int64, voters: [Replica], observers: [Replica]
+    ) {
+        self.leaderId = leaderId
+        self.epoch = epoch
+        self.highWatermark = highWatermark
+        self.leaderEndOffset = leaderEndOffset
+        self.voters = voters
+        self.observers = observers
+    }
 
     /// How far a replica trails the leader's log end (what `kafka-metadata-quorum describe --replication`
     /// shows as lag).

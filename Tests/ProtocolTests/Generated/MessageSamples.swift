@@ -4011,6 +4011,7 @@ extension VoteRequest.PartitionData: SampledStruct {
         if version >= 1 { value.voterDirectoryId = KafkaUUID(mostSignificantBits: 5, leastSignificantBits: 0xDEAD) }
         value.lastOffsetEpoch = 70005
         value.lastOffset = 5000000006
+        if version >= 2 { value.preVote = true }
         value.unknownTaggedFields = [UnknownTaggedField(tag: UInt32(9000 + variant), data: ByteBuffer(bytes: [1, 2, 3]))]
         return value
     }
