@@ -44,6 +44,7 @@ let package = Package(
             dependencies: [
                 "MartletProtocol",
                 "MartletReplication",
+                "MartletClients",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -51,11 +52,25 @@ let package = Package(
             path: "Sources/Broker",
             exclude: ["README.md"]
         ),
+        // Martlet's own client: connections with correlation ids (later producer, consumer, admin).
+        .target(
+            name: "MartletClients",
+            dependencies: [
+                "MartletProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Sources/Clients",
+            exclude: ["README.md"]
+        ),
         // The one executable: `martlet server|...`.
         .executableTarget(
             name: "martlet",
             dependencies: [
                 "MartletBroker",
+                "MartletClients",
+                "MartletProtocol",
+                "MartletReplication",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -96,6 +111,7 @@ let package = Package(
             name: "BrokerTests",
             dependencies: [
                 "MartletBroker",
+                "MartletClients",
                 "MartletProtocol",
                 "MartletReplication",
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -102,12 +102,6 @@ public struct BrokerNode: Sendable {
     }
 }
 
-/// Lets ApiVersions read the registry it is part of.
-private final class RegistryBox: @unchecked Sendable {
-    // Written once before the server starts, read-only afterwards.
-    var registry: HandlerRegistry?
-}
-
 /// Resumes a continuation once, from whichever signal arrives first, and keeps the signal sources alive.
 private final class ResumeOnce: @unchecked Sendable {
     private let lock = NSLock()

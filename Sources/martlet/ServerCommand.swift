@@ -86,6 +86,11 @@ struct ServerCommand: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
-        try await BrokerNode(config: config, logger: Logger(label: "martlet.node.\(config.nodeId)")).run()
+        let logger = Logger(label: "martlet.node.\(config.nodeId)")
+        if config.isController {
+            try await ControllerNode(config: config, logger: logger).run()
+        } else {
+            try await BrokerNode(config: config, logger: logger).run()
+        }
     }
 }

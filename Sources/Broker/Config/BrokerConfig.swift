@@ -20,6 +20,24 @@ public struct BrokerConfig: Sendable {
         if let advertised = explicit["advertised.listeners"].flatMap(Listener.parseList)?.first(where: { $0.host.isEmpty || $0.port == 0 }) {
             throw .invalidValue("advertised.listeners", advertised.description, "an advertised listener needs a host and a port")
         }
+        if isController { try validateController() }
+    }
+
+    /// What a controller needs, as Kafka checks it at start-up: the voters, this node among them, and a
+    /// controller listener to bind.
+    private func validateController() throws(ConfigError) {
+        let roles = value("process.roles")!
+        guard !processRoles.contains("broker") else {
+            throw .invalidValue("process.roles", roles, "combined broker and controller mode is not supported yet")
+        }
+        guard let voters = explicit["controller.quorum.voters"] else { throw .missing("controller.quorum.voters") }
+        guard quorumVoters.contains(where: { $0.id == nodeId }) else {
+            throw .invalidValue("controller.quorum.voters", voters, "node.id \(nodeId) is not one of the voters")
+        }
+        guard let names = explicit["controller.listener.names"] else { throw .missing("controller.listener.names") }
+        guard controllerListener != nil else {
+            throw .invalidValue("controller.listener.names", names, "no listener in listeners has one of these names")
+        }
     }
 
     /// The value of `key`: set explicitly, else its default. Nil when neither.
@@ -32,6 +50,23 @@ public struct BrokerConfig: Sendable {
     private func bool(_ key: String) -> Bool { value(key)!.lowercased() == "true" }
 
     public var nodeId: Int32 { Int32(int("node.id")) }
+    public var processRoles: [String] { value("process.roles")!.split(separator: ",").map { String($0).trimmingWhitespace } }
+    public var isController: Bool { processRoles.contains("controller") }
+    /// `controller.quorum.voters`, empty when not set.
+    public var quorumVoters: [QuorumVoter] { explicit["controller.quorum.voters"].flatMap(QuorumVoter.parseList) ?? [] }
+    public var controllerListenerNames: [String] {
+        (explicit["controller.listener.names"] ?? "").split(separator: ",").map { String($0).trimmingWhitespace }
+    }
+    /// The listener a controller binds: the first of `listeners` named in `controller.listener.names`.
+    public var controllerListener: Listener? {
+        controllerListenerNames.lazy.compactMap { name in listeners.first { $0.name == name } }.first
+    }
+    /// `metadata.log.dir`, else the first log directory (as Kafka places `__cluster_metadata-0`).
+    public var metadataLogDirectory: String { explicit["metadata.log.dir"] ?? logDirectories[0] }
+    public var quorumElectionTimeoutMs: Int64 { long("controller.quorum.election.timeout.ms") }
+    public var quorumFetchTimeoutMs: Int64 { long("controller.quorum.fetch.timeout.ms") }
+    public var quorumElectionBackoffMaxMs: Int64 { long("controller.quorum.election.backoff.max.ms") }
+    public var quorumRequestTimeoutMs: Int64 { long("controller.quorum.request.timeout.ms") }
     public var listeners: [Listener] { Listener.parseList(value("listeners")!)! }
     /// What clients are told to connect to: `advertised.listeners`, else `listeners` with an empty
     /// (every interface) host replaced by this machine's host name, as Kafka does.

@@ -1,0 +1,55 @@
+import Foundation
+import Logging
+import MartletReplication
+
+/// Where a controller's committed metadata goes: the metadata image and the controller state machine
+/// (written separately) implement this. The driver calls it synchronously, in log order, right after
+/// the entries commit, so an implementation must only hand the work on (to its own actor or queue).
+public protocol MetadataApplier: Sendable {
+    /// Entries below the high watermark, each once, in offset order. After a restart they come again
+    /// from the snapshot (or the log start), as the image is rebuilt in memory.
+    func apply(_ entries: [LogEntry])
+    /// The state is replaced by `snapshot` (loaded at start-up or downloaded from the leader); entries
+    /// continue at its end offset.
+    func load(_ snapshot: RaftSnapshot)
+}
+
+/// The stand-in applier until the metadata image exists: counts what committed and remembers the last
+/// applied offset, so tests and operators can see the log commit.
+public final class CommittedEntryCounter: MetadataApplier, @unchecked Sendable {
+    // Guarded by `lock`: written by the driver's actor, read by anyone.
+    private let lock = NSLock()
+    private var appliedCount = 0
+    private var lastOffset: Int64 = -1
+    private var records: [[UInt8]] = []
+    private let logger: Logger
+
+    public init(logger: Logger) { self.logger = logger }
+
+    /// How many entries were applied since start-up.
+    public var count: Int { lock.withLock { appliedCount } }
+    /// The offset of the last applied entry (or the snapshot's last offset); -1 if none.
+    public var lastAppliedOffset: Int64 { lock.withLock { lastOffset } }
+    /// The application records applied, in order (the controllers' proposals; leader changes and no-ops
+    /// are left out).
+    public var appliedRecords: [[UInt8]] { lock.withLock { records } }
+
+    public func apply(_ entries: [LogEntry]) {
+        guard let last = entries.last else { return }
+        lock.withLock {
+            appliedCount += entries.count
+            lastOffset = last.offset
+            for entry in entries { if case .data(let bytes) = entry.payload { records.append(bytes) } }
+        }
+        logger.debug("applied \(entries.count) committed entries up to offset \(last.offset)")
+    }
+
+    public func load(_ snapshot: RaftSnapshot) {
+        let contents = try? RaftRecords.snapshotContents(snapshot.bytes)
+        lock.withLock {
+            lastOffset = snapshot.id.offset - 1
+            records = contents?.records ?? []
+        }
+        logger.info("loaded snapshot \(SnapshotFiles.fileName(snapshot.id))")
+    }
+}

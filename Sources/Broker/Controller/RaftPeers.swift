@@ -1,0 +1,22 @@
+import MartletClients
+import MartletReplication
+
+/// The connections to the other voters, one each, opened on first use and re-opened with backoff
+/// after a failure (`KafkaConnection`).
+struct RaftPeers: Sendable {
+    private let connections: [ReplicaID: KafkaConnection]
+
+    init(voters: [QuorumVoter], localId: ReplicaID) {
+        connections = Dictionary(uniqueKeysWithValues: voters.map {
+            ($0.id, KafkaConnection(host: $0.host, port: $0.port, clientId: "raft-client-\(localId)"))
+        })
+    }
+
+    /// The connection to `voter`, nil for a replica that is not another voter (the core only sends
+    /// requests to voters).
+    func connection(to voter: ReplicaID) -> KafkaConnection? { connections[voter] }
+
+    func close() async {
+        for connection in connections.values { await connection.close() }
+    }
+}
