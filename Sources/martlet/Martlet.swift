@@ -6,6 +6,6 @@ struct Martlet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "martlet",
         abstract: "A Kafka-compatible, partitioned, replicated log broker.",
-        subcommands: [ServerCommand.self]
+        subcommands: [ServerCommand.self, ClusterCommand.self]
     )
 }
