@@ -23,8 +23,10 @@ final class ResponseMatcher: ChannelDuplexHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
         let correlationId = request.correlationId
-        let timeout = context.eventLoop.scheduleTask(in: .milliseconds(request.timeoutMs)) { [weak self] in
-            guard let entry = self?.pending.removeValue(forKey: correlationId) else { return }
+        // The task runs on this handler's event loop, which is what makes touching `pending` from it safe.
+        let matcher = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let timeout = context.eventLoop.scheduleTask(in: .milliseconds(request.timeoutMs)) {
+            guard let entry = matcher.value.pending.removeValue(forKey: correlationId) else { return }
             entry.promise.fail(KafkaConnectionError.timedOut(request.apiKey, correlationId: correlationId))
         }
         pending[correlationId] = Pending(apiKey: request.apiKey, version: request.version, promise: request.promise, timeout: timeout)
