@@ -81,6 +81,24 @@ struct RaftElectionTests {
         #expect(cluster[old].currentLeader == new)
     }
 
+    @Test("the followers of a dead leader, timing out together, elect one of them without splitting the vote")
+    func failoverWithoutSplitVote() throws {
+        var cluster = RaftTestHarness(voters: [1, 2, 3])
+        let elected = cluster.electLeader()
+        let old = try #require(elected)
+        cluster.run(forMs: 500)
+        cluster.drop = { from, to, _ in from == old || to == old }
+        let cutOff = cluster.now
+        let others = [1, 2, 3].filter { $0 != old }
+        while cluster.now - cutOff < 10_000, !others.contains(where: { cluster[$0].role == .leader }) {
+            cluster.run(forMs: 10)
+        }
+        let new = try #require(others.first { cluster[$0].role == .leader })
+        // One fetch timeout to notice, then pre-vote and vote at once: no election timeout lost to a split.
+        #expect(cluster.now - cutOff <= cluster[new].config.fetchTimeoutMs + 200)
+        #expect(cluster[new].epoch == cluster[old].epoch + 1)
+    }
+
     @Test("a resigning leader hands over with EndQuorumEpoch")
     func resignation() throws {
         var cluster = RaftTestHarness(voters: [1, 2, 3])

@@ -79,6 +79,14 @@ extension RaftNode {
             // be following a dead one) must not block the election of its successor.
             let leaderAlive = role == .leader || (role == .follower && hasFetchedFromLeader)
             granted = upToDate && (request.epoch > epoch || !leaderAlive)
+            if granted, role == .prospective, request.epoch == epoch, prefersItself(over: request) {
+                // Two prospective voters that granted each other would both stand and split the vote
+                // (the followers of a dead leader time out within milliseconds of each other): only the
+                // preferred one goes on, and it asks again, now that the other is prospective too.
+                granted = false
+                send(.vote(RaftVoteRequest(
+                    epoch: epoch, candidateId: config.nodeId, lastEpoch: log.lastEpoch, endOffset: log.endOffset, preVote: true)), to: from)
+            }
         } else {
             // One vote per epoch, and none in an epoch that already has a leader.
             granted = upToDate && quorumState.leaderId == nil
@@ -91,6 +99,15 @@ extension RaftNode {
                 electionDeadlineMs = nowMs + randomElectionTimeout()
             }
         }
+    }
+
+    /// Between two prospective voters, the one with the more up-to-date log, or the lower id when the logs
+    /// end alike, is the one to stand.
+    private func prefersItself(over request: RaftVoteRequest) -> Bool {
+        let theirs = OffsetAndEpoch(offset: request.endOffset, epoch: request.lastEpoch)
+        let ours = log.endOffsetAndEpoch
+        if theirs == ours { return config.nodeId < request.candidateId }
+        return !theirs.isAtLeastAsUpToDate(as: ours)
     }
 
     mutating func handleVoteResponse(_ response: RaftVoteResponse, from: ReplicaID) {
