@@ -19,3 +19,14 @@ public enum ControllerBootstrap {
         [.featureLevel(FeatureLevelRecord(name: metadataVersionFeature, featureLevel: metadataVersionLevel))]
     }
 }
+
+extension ControllerState {
+    /// The bootstrap records if this is a brand-new cluster (no `metadata.version` finalized yet), else
+    /// none; the first active controller calls it before serving anything.
+    public mutating func bootstrap(nextOffset: Int64) -> [MetadataRecord] {
+        guard image.features[ControllerBootstrap.metadataVersionFeature] == nil else { return [] }
+        var batch = RecordBatch(firstOffset: nextOffset)
+        for record in ControllerBootstrap.records { emit(record, into: &batch) }
+        return batch.records
+    }
+}
