@@ -6,7 +6,9 @@ extension ControllerState {
     /// Registers a broker, fenced, with the offset its RegisterBrokerRecord takes (`nextOffset`) as its
     /// epoch. A broker that retries with the same incarnation gets a new registration and epoch, as in
     /// Kafka; a different incarnation replaces the registration unless the old one is unfenced and still
-    /// heartbeating (DUPLICATE_BROKER_REGISTRATION).
+    /// heartbeating (DUPLICATE_BROKER_REGISTRATION). A replaced registration may still lead partitions
+    /// (its session lapsed but no tick fenced it yet, or it re-registered while active), so those move
+    /// away and it leaves the ISRs as on fencing: no partition is ever led by a fenced broker.
     public mutating func registerBroker(
         _ request: BrokerRegistrationRequest, nextOffset: Int64, now: Int64
     ) -> ControllerResult<BrokerRegistrationResponse> {
@@ -19,7 +21,9 @@ extension ControllerState {
             endPoints: request.listeners.map { .init(name: $0.name, host: $0.host, port: $0.port, securityProtocol: $0.securityProtocol) },
             features: request.features.map { .init(name: $0.name, minSupportedVersion: $0.minSupportedVersion, maxSupportedVersion: $0.maxSupportedVersion) },
             rack: request.rack, fenced: true, inControlledShutdown: false, logDirs: request.logDirs)
+        let replacing = image.brokers[request.brokerId] != nil
         emit(.registerBroker(record), into: &batch)
+        if replacing { removeFromIsrs(request.brokerId, into: &batch) }
         sessions[request.brokerId] = BrokerSession(lastContactMs: now)
         return ControllerResult(records: batch.records, response: BrokerRegistrationResponse(errorCode: 0, brokerEpoch: nextOffset))
     }
@@ -74,7 +78,7 @@ extension ControllerState {
                 electLeaders(onReturnOf: broker.id, into: &batch)
             }
         } else if broker.inControlledShutdown {
-            if request.wantShutDown && readyToShutDown(broker.id, entered: &batch) {
+            if request.wantShutDown && readyToShutDown(broker.id, nextOffset: nextOffset) {
                 fence(broker, into: &batch)
                 shouldShutDown = true
             }
@@ -98,10 +102,10 @@ extension ControllerState {
     /// A broker in controlled shutdown may stop once it leads nothing and every active broker has replayed
     /// the records that moved it into controlled shutdown. After a failover the new controller never saw
     /// that offset, so it starts counting from now.
-    private mutating func readyToShutDown(_ brokerId: Int32, entered batch: inout RecordBatch) -> Bool {
+    private mutating func readyToShutDown(_ brokerId: Int32, nextOffset: Int64) -> Bool {
         guard !leadsPartitions(brokerId) else { return false }
         guard let entered = sessions[brokerId]?.controlledShutdownOffset else {
-            sessions[brokerId]?.controlledShutdownOffset = batch.nextOffset - 1
+            sessions[brokerId]?.controlledShutdownOffset = nextOffset - 1
             return false
         }
         let lowestActive = image.brokers.values.filter(\.isActive).map { sessions[$0.id]?.metadataOffset ?? -1 }.min() ?? .max

@@ -12,13 +12,13 @@ extension ControllerState {
         _ request: IncrementalAlterConfigsRequest, nextOffset: Int64
     ) -> ControllerResult<IncrementalAlterConfigsResponse> {
         var batch = RecordBatch(firstOffset: nextOffset)
-        let repeated = Self.repeated(request.resources.map { [String(describing: $0.resourceType), $0.resourceName] })
+        let repeated = Self.repeated(request.resources.map { ResourceKey(type: $0.resourceType, name: $0.resourceName) })
         var responses: [IncrementalAlterConfigsResponse.AlterConfigsResourceResponse] = []
         for resource in request.resources {
             var response = IncrementalAlterConfigsResponse.AlterConfigsResourceResponse(
                 errorMessage: nil, resourceType: resource.resourceType, resourceName: resource.resourceName)
             do throws(ApiError) {
-                if repeated.contains([String(describing: resource.resourceType), resource.resourceName]) {
+                if repeated.contains(ResourceKey(type: resource.resourceType, name: resource.resourceName)) {
                     throw ApiError(.invalidRequest, "Duplicate resource.")
                 }
                 let changes = try topicConfigChanges(resource)
@@ -34,6 +34,12 @@ extension ControllerState {
             responses.append(response)
         }
         return ControllerResult(records: batch.records, response: IncrementalAlterConfigsResponse(responses: responses))
+    }
+
+    /// A resource as the request names it, before its type is known to be valid.
+    private struct ResourceKey: Hashable {
+        var type: Int8
+        var name: String
     }
 
     /// The keys whose value changes, with the new value (nil deletes), in request order.
@@ -85,14 +91,11 @@ extension ControllerState {
         return order.filter { updated[$0] != current[$0] }.map { ($0, updated[$0]) }
     }
 
+    /// A list value's items, trimmed and without empties, as Kafka's `ConfigDef.parseType` reads a LIST.
     private static func listItems(_ value: String) -> [String] {
-        value.split(separator: ",").map { $0.trimmingCharacters(in: " ") }.filter { !$0.isEmpty }
-    }
-}
-
-extension Substring {
-    /// Trims the given characters from both ends without Foundation.
-    fileprivate func trimmingCharacters(in set: Character) -> String {
-        String(drop { $0 == set }.reversed().drop { $0 == set }.reversed())
+        value.split(separator: ",").map { item in
+            let leading = item.drop(while: \.isWhitespace)
+            return String(leading.dropLast(leading.reversed().prefix(while: \.isWhitespace).count))
+        }.filter { !$0.isEmpty }
     }
 }

@@ -50,6 +50,7 @@ extension ControllerState {
             let partitions = topic.numPartitions == -1 ? config.defaultPartitions : topic.numPartitions
             let factor = topic.replicationFactor == -1 ? config.defaultReplicationFactor : topic.replicationFactor
             if partitions <= 0 { throw ApiError(.invalidPartitions, "Number of partitions was set to an invalid non-positive value.") }
+            try Self.checkPartitionLimit(partitions)
             if factor <= 0 { throw ApiError(.invalidReplicationFactor, "Replication factor must be larger than 0, or -1 to use the default value.") }
             replicas = try placement().place(first: 0, count: partitions, replicationFactor: factor)
         } else {
@@ -59,6 +60,7 @@ extension ControllerState {
             if topic.numPartitions != -1 {
                 throw ApiError(.invalidRequest, "A manual partition assignment was specified, but numPartitions was not set to -1.")
             }
+            try Self.checkPartitionLimit(Int32(clamping: topic.assignments.count))
             var byIndex: [Int32: [Int32]] = [:]
             for assignment in topic.assignments {
                 if byIndex[assignment.partitionIndex] != nil {
@@ -214,6 +216,7 @@ extension ControllerState {
             throw ApiError(.invalidPartitions, "The topic \(topic.name) currently has \(current) partition(s); \(topic.count) would not be an increase.")
         }
         let additional = topic.count - current
+        try Self.checkPartitionLimit(additional)
         let factor = existing.partitions[0]?.replicas.count ?? 1
         guard let assignments = topic.assignments else {
             return (existing, try placement().place(first: current, count: additional, replicationFactor: Int16(factor)))
@@ -225,6 +228,17 @@ extension ControllerState {
             try validateManualAssignment(assignment.brokerIds, partition: current + Int32(offset), factor: factor)
         }
         return (existing, assignments.map(\.brokerIds))
+    }
+
+    /// The most partitions one topic may gain in one request. Kafka bounds the records of one operation
+    /// (`QuorumController.MAX_RECORDS_PER_USER_OP`, 10,000); this keeps a request for two billion
+    /// partitions from building two billion records.
+    static let maxNewPartitionsPerTopic: Int32 = 10_000
+
+    private static func checkPartitionLimit(_ count: Int32) throws(ApiError) {
+        if count > maxNewPartitionsPerTopic {
+            throw ApiError(.invalidPartitions, "Unable to add \(count) partitions in one request: the limit is \(maxNewPartitionsPerTopic).")
+        }
     }
 
     /// The values that occur more than once, which Kafka refuses individually rather than failing the request.

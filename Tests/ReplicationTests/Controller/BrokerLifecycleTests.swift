@@ -54,6 +54,19 @@ struct BrokerLifecycleTests {
         try harness.expectReplayMatches()
     }
 
+    @Test("a registration that replaces a leading broker moves its leaderships away")
+    func replacingLeaderMovesLeadership() throws {
+        var harness = ControllerHarness(brokers: 3)
+        _ = harness.createTopic("orders", partitions: 6, replicationFactor: 3)
+        harness.now += 9001
+        let restarted = harness.run { $0.registerBroker(ControllerHarness.registration(2, incarnation: 2), nextOffset: $1.offset, now: $1.now) }
+        #expect(restarted.response.errorCode == 0)
+        #expect(restarted.records.count == 1 + 6)
+        let partitions = try #require(harness.state.image.topic(named: "orders")).partitions.values
+        #expect(partitions.allSatisfy { $0.leader != 2 && !$0.isr.contains(2) && $0.leader != -1 })
+        try harness.expectReplayMatches()
+    }
+
     @Test("heartbeats from unknown brokers or stale epochs are refused")
     func heartbeatRefusals() {
         var harness = ControllerHarness(brokers: 1)

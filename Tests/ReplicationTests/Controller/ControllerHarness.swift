@@ -104,9 +104,15 @@ struct ControllerHarness {
         return image
     }
 
-    /// The controller's own image must be exactly what replaying its log yields.
+    /// The controller's own image must be exactly what replaying its log yields, and no partition may be
+    /// led by a broker that is fenced or shutting down.
     func expectReplayMatches(sourceLocation: SourceLocation = #_sourceLocation) throws {
         let replayed = try replayed()
         #expect(replayed == state.image, sourceLocation: sourceLocation)
+        for topic in state.image.topicsById.values {
+            for (index, partition) in topic.partitions where partition.leader != PartitionRegistration.noLeader {
+                #expect(state.image.brokers[partition.leader]?.isActive == true, "\(topic.name)-\(index) led by \(partition.leader)", sourceLocation: sourceLocation)
+            }
+        }
     }
 }

@@ -63,6 +63,7 @@ struct TopicCommandTests {
         ("existing", 1, 1, [:], .topicAlreadyExists),
         ("exist.ing", 1, 1, [:], .invalidTopicException),
         ("zero", 0, 1, [:], .invalidPartitions),
+        ("huge", Int32.max, 1, [:], .invalidPartitions),
         ("nofactor", 1, 0, [:], .invalidReplicationFactor),
         ("toowide", 1, 4, [:], .invalidReplicationFactor),
         ("unknownconfig", 1, 1, ["no.such.key": "1"], .invalidConfig),
