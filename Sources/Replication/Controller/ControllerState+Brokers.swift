@@ -38,8 +38,8 @@ extension ControllerState {
         }
         for (name, level) in image.features.sorted(by: { $0.key < $1.key }) {
             let offered = request.features.first { $0.name == name }
-            let range = offered.map { $0.minSupportedVersion...$0.maxSupportedVersion } ?? 0...0
-            if !range.contains(level) {
+            let supported = offered.map { $0.minSupportedVersion <= level && level <= $0.maxSupportedVersion } ?? false
+            if !supported {
                 return ApiError(.unsupportedVersion, "Unable to register because the broker does not support version \(level) of \(name).")
             }
         }

@@ -30,6 +30,12 @@ struct BrokerLifecycleTests {
         let unsupported = harness.run { $0.registerBroker(old, nextOffset: $1.offset, now: $1.now) }
         #expect(unsupported.response.errorCode == KafkaErrorCode.unsupportedVersion.rawValue)
         #expect(unsupported.records.isEmpty && harness.state.image.brokers.isEmpty)
+        var inverted = ControllerHarness.registration(4)
+        inverted.features = [.init(name: "metadata.version", minSupportedVersion: 30, maxSupportedVersion: 1)]
+        #expect(harness.run { $0.registerBroker(inverted, nextOffset: $1.offset, now: $1.now) }.response.errorCode == KafkaErrorCode.unsupportedVersion.rawValue)
+        var missing = ControllerHarness.registration(4)
+        missing.features = []
+        #expect(harness.run { $0.registerBroker(missing, nextOffset: $1.offset, now: $1.now) }.response.errorCode == KafkaErrorCode.unsupportedVersion.rawValue)
     }
 
     @Test("the same incarnation may register again; a new one must wait until the live session lapses")
