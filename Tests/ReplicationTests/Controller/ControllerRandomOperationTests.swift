@@ -7,12 +7,12 @@ import Testing
 /// equal a fresh replay of its log and no partition may be led by a fenced or shutting-down broker.
 @Suite("Controller: random operations")
 struct ControllerRandomOperationTests {
-    @Test("every command sequence replays to the controller's own image", arguments: 1...40 as ClosedRange<UInt64>)
+    @Test("every command sequence replays to the controller's own image", arguments: 1...200 as ClosedRange<UInt64>)
     func randomOperations(seed: UInt64) throws {
         var harness = ControllerHarness(brokers: 4, seed: seed)
         var random = SplitMix64(seed: seed &* 0x9E37_79B9)
         var incarnations: [Int32: UInt64] = [:]
-        for _ in 0..<60 {
+        for _ in 0..<100 {
             let broker = Int32(random.next() % 4) + 1
             let topic = "t\(random.next() % 5)"
             switch random.next() % 9 {
