@@ -177,6 +177,24 @@ struct BrokerLifecycleTests {
         try harness.expectReplayMatches()
     }
 
+    @Test("a broker asking to be fenced is fenced and stays so; a fenced broker asking to shut down may go at once")
+    func wantFenceAndFencedShutdown() throws {
+        var harness = ControllerHarness(brokers: 2)
+        _ = harness.createTopic("orders", partitions: 2, replicationFactor: 2)
+        let epoch = harness.epoch(of: 1)
+        var request = ControllerHarness.heartbeat(1, epoch: epoch, offset: harness.nextOffset)
+        request.wantFence = true
+        let fenced = harness.run { [request] in $0.heartbeat(request, nextOffset: $1.offset, now: $1.now) }
+        #expect(fenced.response.isFenced && !fenced.response.shouldShutDown)
+        #expect(harness.state.image.topic(named: "orders")!.partitions.values.allSatisfy { $0.leader == 2 && $0.isr == [2] })
+        request.currentMetadataOffset = harness.nextOffset
+        let stillFenced = harness.run { [request] in $0.heartbeat(request, nextOffset: $1.offset, now: $1.now) }
+        #expect(stillFenced.records.isEmpty && stillFenced.response.isFenced)
+        let shutdown = harness.run { $0.heartbeat(ControllerHarness.heartbeat(1, epoch: epoch, offset: $1.offset, wantShutDown: true), nextOffset: $1.offset, now: $1.now) }
+        #expect(shutdown.records.isEmpty && shutdown.response.shouldShutDown && shutdown.response.isFenced)
+        try harness.expectReplayMatches()
+    }
+
     @Test("a new controller gives every broker a full session before fencing anyone")
     func failoverGrace() {
         let harness = ControllerHarness(brokers: 2)
