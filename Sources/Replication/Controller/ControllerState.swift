@@ -37,6 +37,14 @@ public struct ControllerState: Sendable {
     }
 }
 
+extension ControllerState {
+    /// The values that occur more than once, which Kafka refuses individually rather than failing the request.
+    static func repeated<Value: Hashable>(_ values: [Value]) -> Set<Value> {
+        var seen: Set<Value> = []
+        return Set(values.filter { !seen.insert($0).inserted })
+    }
+}
+
 /// The records one command emits, with the offsets they will take in the log.
 struct RecordBatch {
     let firstOffset: Int64
