@@ -35,11 +35,12 @@ extension ControllerState {
     }
 
     /// Round-robin from a random start per topic, so successive topics do not all lead on the same broker.
+    /// Brokers in controlled shutdown are left out altogether, as Kafka's usable-broker list leaves them.
     mutating func placement() -> ReplicaPlacement {
         let active = image.activeBrokerIds
-        let inactive = image.brokers.keys.filter { !active.contains($0) }.sorted()
+        let fenced = image.brokers.values.filter { $0.fenced && !$0.inControlledShutdown }.map(\.id).sorted()
         let start = active.isEmpty ? 0 : Int(random.next() % UInt64(active.count))
-        return ReplicaPlacement(active: active, inactive: inactive, start: start)
+        return ReplicaPlacement(active: active, fenced: fenced, start: start)
     }
 
     /// The most partitions one topic may gain in one request. Kafka bounds the records of one operation
