@@ -25,7 +25,7 @@ extension ControllerState {
     /// none; the first active controller calls it before serving anything.
     public mutating func bootstrap(nextOffset: Int64) -> [MetadataRecord] {
         guard image.features[ControllerBootstrap.metadataVersionFeature] == nil else { return [] }
-        var batch = RecordBatch(firstOffset: nextOffset)
+        var batch = PendingRecords(firstOffset: nextOffset)
         for record in ControllerBootstrap.records { emit(record, into: &batch) }
         return batch.records
     }

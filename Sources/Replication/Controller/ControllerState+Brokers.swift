@@ -15,7 +15,7 @@ extension ControllerState {
         if let error = registrationProblem(request, now: now) {
             return ControllerResult(records: [], response: BrokerRegistrationResponse(errorCode: error.code.rawValue, brokerEpoch: -1))
         }
-        var batch = RecordBatch(firstOffset: nextOffset)
+        var batch = PendingRecords(firstOffset: nextOffset)
         let record = RegisterBrokerRecord(
             brokerId: request.brokerId, incarnationId: request.incarnationId, brokerEpoch: nextOffset,
             endPoints: request.listeners.map { .init(name: $0.name, host: $0.host, port: $0.port, securityProtocol: $0.securityProtocol) },
@@ -68,7 +68,7 @@ extension ControllerState {
         session.metadataOffset = request.currentMetadataOffset
         sessions[broker.id] = session
 
-        var batch = RecordBatch(firstOffset: nextOffset)
+        var batch = PendingRecords(firstOffset: nextOffset)
         var shouldShutDown = false
         if broker.fenced {
             if request.wantShutDown {
@@ -115,7 +115,7 @@ extension ControllerState {
     /// Fences every unfenced broker that has not heartbeated for `broker.session.timeout.ms`, moving its
     /// leaderships away and taking it out of ISRs. Brokers are fenced in id order so runs replay exactly.
     public mutating func tick(now: Int64, nextOffset: Int64) -> [MetadataRecord] {
-        var batch = RecordBatch(firstOffset: nextOffset)
+        var batch = PendingRecords(firstOffset: nextOffset)
         for broker in image.brokers.values.sorted(by: { $0.id < $1.id }) where !broker.fenced {
             let lastContact = sessions[broker.id]?.lastContactMs ?? now
             if lastContact + config.brokerSessionTimeoutMs < now { fence(broker, into: &batch) }
@@ -124,7 +124,7 @@ extension ControllerState {
     }
 
     /// `ReplicationControlManager.handleBrokerFenced`: the fence record, then the ISR and leader changes.
-    private mutating func fence(_ broker: BrokerRegistration, into batch: inout RecordBatch) {
+    private mutating func fence(_ broker: BrokerRegistration, into batch: inout PendingRecords) {
         emit(.brokerRegistrationChange(BrokerRegistrationChangeRecord(brokerId: broker.id, brokerEpoch: broker.epoch, fenced: 1)), into: &batch)
         removeFromIsrs(broker.id, into: &batch)
     }

@@ -11,7 +11,7 @@ extension ControllerState {
     public mutating func incrementalAlterConfigs(
         _ request: IncrementalAlterConfigsRequest, nextOffset: Int64
     ) -> ControllerResult<IncrementalAlterConfigsResponse> {
-        var batch = RecordBatch(firstOffset: nextOffset)
+        var batch = PendingRecords(firstOffset: nextOffset)
         let repeated = Self.repeated(request.resources.map { ResourceKey(type: $0.resourceType, name: $0.resourceName) })
         var responses: [IncrementalAlterConfigsResponse.AlterConfigsResourceResponse] = []
         for resource in request.resources {

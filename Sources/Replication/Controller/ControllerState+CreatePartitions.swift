@@ -6,7 +6,7 @@ extension ControllerState {
     /// Grows topics to the requested partition count, placing new partitions like new topics (or as
     /// assigned), with the replication factor of partition 0.
     public mutating func createPartitions(_ request: CreatePartitionsRequest, nextOffset: Int64) -> ControllerResult<CreatePartitionsResponse> {
-        var batch = RecordBatch(firstOffset: nextOffset)
+        var batch = PendingRecords(firstOffset: nextOffset)
         let repeated = Self.repeated(request.topics.map(\.name))
         var results: [CreatePartitionsResponse.CreatePartitionsTopicResult] = []
         for topic in request.topics {

@@ -4,7 +4,7 @@ import MartletProtocol
 /// a valid one becomes a TopicRecord, its ConfigRecords and its PartitionRecords.
 extension ControllerState {
     public mutating func createTopics(_ request: CreateTopicsRequest, nextOffset: Int64) -> ControllerResult<CreateTopicsResponse> {
-        var batch = RecordBatch(firstOffset: nextOffset)
+        var batch = PendingRecords(firstOffset: nextOffset)
         let repeated = Self.repeated(request.topics.map(\.name))
         var results: [CreateTopicsResponse.CreatableTopicResult] = []
         for topic in request.topics {
@@ -87,7 +87,7 @@ extension ControllerState {
     }
 
     /// TopicRecord, then its ConfigRecords, then a PartitionRecord per partition (Kafka's order).
-    private mutating func create(_ plan: TopicPlan, into batch: inout RecordBatch) {
+    private mutating func create(_ plan: TopicPlan, into batch: inout PendingRecords) {
         emit(.topic(TopicRecord(name: plan.name, topicId: plan.id)), into: &batch)
         for entry in plan.configs {
             emit(.config(ConfigRecord(resourceType: ConfigResource.Kind.topic.rawValue, resourceName: plan.name, name: entry.name, value: entry.value)), into: &batch)

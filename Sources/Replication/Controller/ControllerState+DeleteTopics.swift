@@ -4,7 +4,7 @@ import MartletProtocol
 /// (up to v5) or by id (v6), each answered on its own.
 extension ControllerState {
     public mutating func deleteTopics(_ request: DeleteTopicsRequest, nextOffset: Int64) -> ControllerResult<DeleteTopicsResponse> {
-        var batch = RecordBatch(firstOffset: nextOffset)
+        var batch = PendingRecords(firstOffset: nextOffset)
         let states = request.topicNames.map { DeleteTopicsRequest.DeleteTopicState(name: $0, topicId: .zero) } + request.topics
         let repeatedNames = Self.repeated(states.compactMap(\.name))
         let repeatedIds = Self.repeated(states.map(\.topicId).filter { $0 != .zero })

@@ -6,7 +6,7 @@ extension ControllerState {
     /// Takes `brokerId` out of every ISR it is in and moves leadership off it. The last ISR member is kept,
     /// as Kafka does, so the partition can come back cleanly when that broker returns; such a partition is
     /// left without a leader.
-    mutating func removeFromIsrs(_ brokerId: Int32, into batch: inout RecordBatch) {
+    mutating func removeFromIsrs(_ brokerId: Int32, into batch: inout PendingRecords) {
         for (topicId, index, partition) in partitions(where: { $0.isr.contains(brokerId) }) {
             let remaining = partition.isr.filter { $0 != brokerId }
             let change = partitionChange(topicId, index, partition, targetIsr: remaining.isEmpty ? partition.isr : remaining)
@@ -15,7 +15,7 @@ extension ControllerState {
     }
 
     /// Elects a leader for every leaderless partition `brokerId` is in the ISR of, now that it is back.
-    mutating func electLeaders(onReturnOf brokerId: Int32, into batch: inout RecordBatch) {
+    mutating func electLeaders(onReturnOf brokerId: Int32, into batch: inout PendingRecords) {
         for (topicId, index, partition) in partitions(where: { $0.leader == PartitionRegistration.noLeader && $0.isr.contains(brokerId) }) {
             if let change = partitionChange(topicId, index, partition, targetIsr: partition.isr) {
                 emit(.partitionChange(change), into: &batch)

@@ -25,7 +25,7 @@ extension ControllerState {
     }
 
     /// New partitions start at epoch 0 with the active replicas as ISR and the first of them leading.
-    mutating func addPartitions(_ replicas: [[Int32]], from first: Int32, topicId: KafkaUUID, into batch: inout RecordBatch) {
+    mutating func addPartitions(_ replicas: [[Int32]], from first: Int32, topicId: KafkaUUID, into batch: inout PendingRecords) {
         for (offset, brokers) in replicas.enumerated() {
             let isr = brokers.filter { image.brokers[$0]?.isActive == true }
             emit(.partition(PartitionRecord(

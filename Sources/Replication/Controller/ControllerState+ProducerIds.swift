@@ -16,7 +16,7 @@ extension ControllerState {
         guard broker.epoch == request.brokerEpoch else { return refusal(.staleBrokerEpoch) }
         let first = image.nextProducerId
         guard first <= Int64.max - Int64(Self.producerIdBlockSize) else { return refusal(.unknownServerError) }
-        var batch = RecordBatch(firstOffset: nextOffset)
+        var batch = PendingRecords(firstOffset: nextOffset)
         emit(.producerIds(ProducerIdsRecord(
             brokerId: broker.id, brokerEpoch: broker.epoch, nextProducerId: first + Int64(Self.producerIdBlockSize))), into: &batch)
         return ControllerResult(records: batch.records, response: AllocateProducerIdsResponse(

@@ -27,7 +27,7 @@ public struct ControllerState: Sendable {
 
     /// Applies a record this controller is emitting, at the next offset of `batch`. The commands only emit
     /// records they have validated against this very image, so a refusal is a bug in the controller.
-    mutating func emit(_ record: MetadataRecord, into batch: inout RecordBatch) {
+    mutating func emit(_ record: MetadataRecord, into batch: inout PendingRecords) {
         do {
             try image.apply(record, at: batch.nextOffset)
         } catch {
@@ -46,7 +46,7 @@ extension ControllerState {
 }
 
 /// The records one command emits, with the offsets they will take in the log.
-struct RecordBatch {
+struct PendingRecords {
     let firstOffset: Int64
     var records: [MetadataRecord] = []
 
