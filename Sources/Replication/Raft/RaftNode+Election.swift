@@ -47,9 +47,14 @@ extension RaftNode {
         sendBeginQuorumEpoch()
     }
 
+    /// Announces the epoch to the voters that have not acknowledged it, and again to those that stopped
+    /// fetching: a voter that gave up on this leader (or moved to a higher epoch it cannot win) learns of
+    /// it, or answers with its epoch, which makes this leader step down instead of leaving it stranded.
     mutating func sendBeginQuorumEpoch() {
-        guard let acknowledged = leaderState?.acknowledged else { return }
-        for voter in config.voters.sorted() where voter != config.nodeId && !acknowledged.contains(voter) {
+        guard let state = leaderState else { return }
+        let silent = state.voters.filter { nowMs - $0.value.lastFetchMs >= config.fetchTimeoutMs }.keys
+        for voter in config.voters.sorted()
+        where voter != config.nodeId && (!state.acknowledged.contains(voter) || silent.contains(voter)) {
             send(.beginQuorumEpoch(RaftBeginQuorumEpochRequest(epoch: epoch, leaderId: config.nodeId)), to: voter)
         }
         leaderState?.lastBeginQuorumEpochMs = nowMs
@@ -111,7 +116,12 @@ extension RaftNode {
     }
 
     mutating func handleVoteResponse(_ response: RaftVoteResponse, from: ReplicaID) {
-        if response.epoch >= epoch { _ = observe(epoch: response.epoch, leader: response.leaderId) }
+        // A voter that grants a pre-vote does not believe in the leader it names: following that leader
+        // again would send both survivors of a dead leader back to it, in turn, forever. A refusal names
+        // a leader the voter still fetches from, which is worth following.
+        let grantsPreVoteInThisEpoch = response.preVote && response.granted && response.error == .none
+            && role == .prospective && response.epoch == epoch
+        if response.epoch >= epoch && !grantsPreVoteInThisEpoch { _ = observe(epoch: response.epoch, leader: response.leaderId) }
         guard response.error == .none, response.granted, config.voters.contains(from) else { return }
         if response.preVote {
             guard role == .prospective, response.epoch <= epoch else { return }

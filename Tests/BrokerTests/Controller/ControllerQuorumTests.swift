@@ -47,7 +47,7 @@ struct ControllerQuorumTests {
 
         func start(_ id: Int32) async throws {
             var logger = Logger(label: "controller-\(id)")
-            logger.logLevel = .warning
+            logger.logLevel = ProcessInfo.processInfo.environment["MARTLET_TEST_LOG"] == nil ? .warning : .info
             let applier = CommittedEntryCounter(logger: logger)
             appliers[id] = applier
             servers[id] = try await ControllerServer.start(config: try config(id), applier: applier, logger: logger)
