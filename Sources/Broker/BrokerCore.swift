@@ -1,5 +1,6 @@
 import Logging
 import MartletProtocol
+import MartletReplication
 
 /// The state every handler works on: the configuration, topic metadata, and the partitions this node hosts.
 public final class BrokerCore: Sendable {

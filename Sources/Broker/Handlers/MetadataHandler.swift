@@ -1,4 +1,5 @@
 import MartletProtocol
+import MartletReplication
 
 /// Metadata (key 3): brokers, the controller, and topics with their partitions, leaders and replicas.
 /// Topics asked for that do not exist are created when `auto.create.topics.enable` and the request allow it.

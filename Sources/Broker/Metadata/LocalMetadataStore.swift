@@ -1,5 +1,6 @@
 import Foundation
 import MartletProtocol
+import MartletReplication
 
 /// Topic metadata for a single node, persisted as JSON (`martlet-topics.json` in the first log dir),
 /// rewritten atomically (temp file, fsync, rename) on every change so a crash leaves the old or new state.

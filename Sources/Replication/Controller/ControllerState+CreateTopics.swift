@@ -39,10 +39,9 @@ extension ControllerState {
     }
 
     private mutating func planTopic(_ topic: CreateTopicsRequest.CreatableTopic) throws(ApiError) -> TopicPlan {
-        if let problem = TopicNameRules.problem(with: topic.name) { throw ApiError(.invalidTopicException, problem) }
+        if let problem = TopicName.problem(with: topic.name) { throw ApiError(.invalidTopicException, problem) }
         if image.topicIdsByName[topic.name] != nil { throw ApiError(.topicAlreadyExists, "Topic '\(topic.name)' already exists.") }
-        let metricName = TopicNameRules.metricName(topic.name)
-        if let other = image.topicIdsByName.keys.sorted().first(where: { TopicNameRules.metricName($0) == metricName }) {
+        if let other = image.topicIdsByName.keys.sorted().first(where: { TopicName.collides(topic.name, with: $0) }) {
             throw ApiError(.invalidTopicException, "Topic '\(topic.name)' collides with existing topic: \(other)")
         }
         let replicas: [[Int32]]
