@@ -31,7 +31,10 @@ struct ActiveControllerTests {
     }
 
     /// Registers the brokers and heartbeats each once it has "replayed" its registration, which unfences it.
-    static func registerBrokers(_ connection: KafkaConnection) async throws {
+    /// Returns each broker's epoch.
+    @discardableResult
+    static func registerBrokers(_ connection: KafkaConnection) async throws -> [Int32: Int64] {
+        var epochs: [Int32: Int64] = [:]
         for id in brokerIds {
             let registration = try await connection.send(BrokerRegistrationRequest(
                 brokerId: id, clusterId: ControllerQuorumTests.clusterId,
@@ -45,7 +48,9 @@ struct ActiveControllerTests {
                 brokerId: id, brokerEpoch: registration.brokerEpoch, currentMetadataOffset: registration.brokerEpoch),
                 version: 1, timeoutMs: 5000)
             #expect(heartbeat.errorCode == 0 && !heartbeat.isFenced)
+            epochs[id] = registration.brokerEpoch
         }
+        return epochs
     }
 
     static func createTopic(_ name: String, on connection: KafkaConnection) async throws -> CreateTopicsResponse.CreatableTopicResult {
@@ -105,6 +110,58 @@ struct ActiveControllerTests {
             throw error
         }
         for connection in connections { await connection.close() }
+        await cluster.stopAll()
+    }
+
+    @Test("partition growth, topic configs checked against the broker's table, and producer id blocks")
+    func partitionsConfigsProducerIds() async throws {
+        let cluster = try Cluster(activeControllers: true)
+        for id in cluster.ports.keys.sorted() { try await cluster.start(id) }
+        let connection = try Self.connection(cluster, #require(await Self.activeController(cluster, within: 10)))
+        do {
+            let epochs = try await Self.registerBrokers(connection)
+            #expect(try await Self.createTopic("orders", on: connection).errorCode == 0)
+
+            let grown = try await connection.send(CreatePartitionsRequest(
+                topics: [.init(name: "orders", count: 8, assignments: nil)], timeoutMs: 5000), version: 3, timeoutMs: 5000)
+            #expect(grown.results.map(\.errorCode) == [0])
+
+            let retention = { (value: String) in
+                IncrementalAlterConfigsRequest(resources: [.init(
+                    resourceType: 2, resourceName: "orders", configs: [.init(name: "retention.ms", configOperation: 0, value: value)])])
+            }
+            let refused = try await connection.send(retention("soon"), version: 1, timeoutMs: 5000)
+            #expect(refused.responses.map(\.errorCode) == [KafkaErrorCode.invalidConfig.rawValue])
+            let altered = try await connection.send(retention("60000"), version: 1, timeoutMs: 5000)
+            #expect(altered.responses.map(\.errorCode) == [0])
+
+            let broker = Self.brokerIds[0]
+            let block = { () async throws -> AllocateProducerIdsResponse in
+                try await connection.send(AllocateProducerIdsRequest(brokerId: broker, brokerEpoch: epochs[broker]!), version: 0, timeoutMs: 5000)
+            }
+            let firstBlock = try await block()
+            let secondBlock = try await block()
+            #expect(firstBlock.errorCode == 0 && secondBlock.errorCode == 0)
+            #expect(secondBlock.producerIdStart == firstBlock.producerIdStart + Int64(firstBlock.producerIdLen))
+
+            let deadline = Date().addingTimeInterval(10)
+            var converged = false
+            while !converged && Date() < deadline {
+                converged = cluster.servers.keys.allSatisfy { id in
+                    let image = cluster.images[id]!.image
+                    return image.topic(named: "orders")?.partitions.count == 8
+                        && image.configs[ConfigResource(.topic, "orders")] == ["retention.ms": "60000"]
+                        && image.nextProducerId == secondBlock.producerIdStart + Int64(secondBlock.producerIdLen)
+                }
+                if !converged { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(converged)
+        } catch {
+            await connection.close()
+            await cluster.stopAll()
+            throw error
+        }
+        await connection.close()
         await cluster.stopAll()
     }
 }
