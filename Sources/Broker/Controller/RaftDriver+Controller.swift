@@ -7,13 +7,20 @@ extension RaftDriver {
     /// Runs a controller command if this node is the active controller, proposes its records and returns
     /// its response once they are committed. Nil means NOT_CONTROLLER: this node is not (or no longer) the
     /// active controller, or the records did not commit in time.
+    ///
+    /// On a new cluster the bootstrap records (`metadata.version`) go first, in the same proposal as the
+    /// first command's, so that command already sees them. They are written with the first command rather
+    /// than on activation because a record appended right after every election made the failover of a
+    /// leader killed soon after slower (conformance: 4 s instead of 2 s in about one kill in five, from a
+    /// second pre-vote round in the Raft core, whose cause is not pinned down yet).
     public func execute<Response: Sendable>(
         _ command: @Sendable (inout ControllerState, _ nextOffset: Int64, _ now: Int64) -> ControllerResult<Response>
     ) async -> Response? {
         guard !stopped, var state = controller?.state else { return nil }
         let now = Self.nowMs()
-        let result = command(&state, node.logEndOffset, now)
-        guard let last = append(result.records, leaving: state) else { return nil }
+        let bootstrap = state.bootstrap(nextOffset: node.logEndOffset)
+        let result = command(&state, node.logEndOffset + Int64(bootstrap.count), now)
+        guard let last = append(bootstrap + result.records, leaving: state) else { return nil }
         guard last >= node.highWatermark else { return result.response }
         let response = result.response
         return await withCheckedContinuation { continuation in
@@ -27,19 +34,16 @@ extension RaftDriver {
     public var isActiveController: Bool { controller?.state != nil }
 
     /// Follows the core after each round of readies: (de)activates the controller and answers the
-    /// commands whose records committed. The first active controller of a new cluster writes the
-    /// bootstrap records before serving anything.
+    /// commands whose records committed.
     func updateController() {
         guard controller != nil else { return }
         controller?.observe(isLeader: node.role == .leader, epoch: node.epoch, logEndOffset: node.logEndOffset)
         controller?.committed(highWatermark: node.highWatermark)
         guard let controller, controller.shouldActivate(highWatermark: node.highWatermark) else { return }
-        var state = ControllerState(
+        let state = ControllerState(
             image: controller.committedImage(), config: controller.config, now: Self.nowMs(), random: .seededFromSystem())
         self.controller?.activate(state, highWatermark: node.highWatermark)
         logger.info("controller \(nodeId): active in epoch \(node.epoch) from the image at offset \(state.image.lastAppliedOffset)")
-        let bootstrap = state.bootstrap(nextOffset: node.logEndOffset)
-        if !bootstrap.isEmpty { _ = append(bootstrap, leaving: state) }
     }
 
     /// On the driver's timer: refuses commands that waited too long and fences brokers whose session lapsed.
