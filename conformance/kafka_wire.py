@@ -42,6 +42,7 @@ INVALID_TOPIC_EXCEPTION = 17
 INVALID_REQUIRED_ACKS = 21
 UNSUPPORTED_VERSION = 35
 TOPIC_ALREADY_EXISTS = 36
+NOT_CONTROLLER = 41
 INVALID_CONFIG = 40
 
 API_PRODUCE, API_METADATA, API_API_VERSIONS, API_CREATE_TOPICS = 0, 3, 18, 19
@@ -200,6 +201,45 @@ def create_topics_v2(topics: list[tuple[str, int, int]], configs: dict[str, str]
     return array(items) + i32(timeout_ms) + i8(1 if validate_only else 0)
 
 
+def uvarint(v: int) -> bytes:
+    """An unsigned varint, as flexible versions write lengths."""
+    out = bytearray()
+    while v >= 0x80:
+        out.append((v & 0x7F) | 0x80)
+        v >>= 7
+    out.append(v)
+    return bytes(out)
+
+
+def cstring(s: str | None) -> bytes:
+    """A compact (nullable) string of a flexible version."""
+    if s is None:
+        return uvarint(0)
+    b = s.encode()
+    return uvarint(len(b) + 1) + b
+
+
+def carray(items: list[bytes]) -> bytes:
+    """A compact array of already encoded items (each with its own tagged fields)."""
+    return uvarint(len(items) + 1) + b"".join(items)
+
+
+def broker_registration_v0(broker_id: int, cluster_id: str, incarnation_id: bytes, host: str, port: int,
+                           features: dict[str, tuple[int, int]]) -> bytes:
+    """BrokerRegistration v0 (key 62, flexible): one PLAINTEXT listener and the feature ranges the
+    broker supports; `incarnation_id` is 16 bytes."""
+    listener = cstring("PLAINTEXT") + cstring(host) + struct.pack(">Hh", port, 0) + b"\x00"
+    feats = [cstring(n) + i16(lo) + i16(hi) + b"\x00" for n, (lo, hi) in features.items()]
+    return i32(broker_id) + cstring(cluster_id) + incarnation_id + carray([listener]) + carray(feats) + cstring(None) + b"\x00"
+
+
+def broker_heartbeat_v0(broker_id: int, broker_epoch: int, metadata_offset: int,
+                        want_fence: bool = False, want_shut_down: bool = False) -> bytes:
+    """BrokerHeartbeat v0 (key 63, flexible)."""
+    return (i32(broker_id) + i64(broker_epoch) + i64(metadata_offset)
+            + i8(1 if want_fence else 0) + i8(1 if want_shut_down else 0) + b"\x00")
+
+
 # ----------------------------------------------------------------------------- responses
 def parse_api_versions_v0(body: bytes) -> dict:
     r = Reader(body)
@@ -259,6 +299,18 @@ def parse_create_topics_v2(body: bytes) -> dict:
     throttle = r.i32()
     topics = r.array(lambda r: {"name": r.string(), "error_code": r.i16(), "error_message": r.string()})
     return {"throttle_time_ms": throttle, "topics": topics}
+
+
+def parse_broker_registration_v0(body: bytes) -> dict:
+    """A flexible response: the body starts after the response header's (empty, one-byte) tagged fields."""
+    r = Reader(body[1:])
+    return {"throttle_time_ms": r.i32(), "error_code": r.i16(), "broker_epoch": r.i64()}
+
+
+def parse_broker_heartbeat_v0(body: bytes) -> dict:
+    r = Reader(body[1:])
+    return {"throttle_time_ms": r.i32(), "error_code": r.i16(), "is_caught_up": bool(r.i8()),
+            "is_fenced": bool(r.i8()), "should_shut_down": bool(r.i8())}
 
 
 # ----------------------------------------------------------------------------- connection

@@ -6,7 +6,8 @@ timeout of 1-2 s, or a split vote costs another; the assertion is the bound thos
 the 3 s target); the killed one restarts from its disk and rejoins with
 its lag back to ~0; KRaft requests that break the rules (a Vote from outside the voter set, a Vote
 in a stale epoch, a Fetch from an unknown replica) are refused with Kafka's error codes and leave the
-quorum as it was."""
+quorum as it was; a topic created through the active controller (after brokers registered and
+heartbeated) is answered once committed and survives kill -9 of that controller."""
 import re
 import socket
 import struct
@@ -17,6 +18,7 @@ import pytest
 
 import brokerproc
 import helpers
+import kafka_wire as kw
 from conftest import session_dir
 
 pytestmark = pytest.mark.skipif(helpers.KIND != "martlet", reason="Martlet's controller processes")
@@ -25,6 +27,8 @@ INCONSISTENT_VOTER_SET = 94
 FENCED_LEADER_EPOCH = 74
 INVALID_REQUEST = 42
 METADATA_TOPIC = "__cluster_metadata"
+CLUSTER_ID = "MkU3OEVBNTcwNTJENDM2Qg"
+METADATA_VERSION = ("metadata.version", 1, 25)
 
 
 # --------------------------------------------------------------------------- flexible encodings
@@ -141,7 +145,7 @@ class Quorum:
             self.nodes[i] = brokerproc.BrokerProcess(
                 "martlet", session_dir() / f"{name}-controller-{i}", port=port, name=f"controller-{i}",
                 overrides={"node.id": i, "process.roles": "controller", "controller.quorum.voters": voters,
-                           "controller.listener.names": "CONTROLLER",
+                           "controller.listener.names": "CONTROLLER", "cluster.id": CLUSTER_ID,
                            "listeners": f"CONTROLLER://127.0.0.1:{port}",
                            "advertised.listeners": f"CONTROLLER://127.0.0.1:{port}"})
 
@@ -237,3 +241,57 @@ def test_bad_kraft_requests_are_refused(quorum):
     assert q.leader(timeout=5) == (leader, epoch)
     wait_caught_up(q)
     assert all(node.alive() for node in q.nodes.values())
+
+
+# --------------------------------------------------------------------------- the active controller
+def controller_call(port: int, api_key: int, version: int, body: bytes, flexible: bool) -> bytes:
+    with kw.Conn("127.0.0.1", port, timeout=10) as conn:
+        return conn.call(api_key, version, body, flexible=flexible)
+
+
+def create_topic(port: int, name: str, partitions: int, factor: int) -> int:
+    """CreateTopics v2 of one topic; its error code."""
+    body = controller_call(port, 19, 2, kw.create_topics_v2([(name, partitions, factor)]), flexible=False)
+    (topic,) = kw.parse_create_topics_v2(body)["topics"]
+    assert topic["name"] == name
+    return topic["error_code"]
+
+
+def until_active(port: int, timeout: float, call):
+    """Repeats `call` while the controller answers NOT_CONTROLLER (elected, but its epoch not committed
+    yet); returns the first other answer."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        answer = call()
+        code = answer if isinstance(answer, int) else answer["error_code"]
+        if code != kw.NOT_CONTROLLER:
+            return answer
+        time.sleep(0.05)
+    raise AssertionError(f"no active controller on port {port} within {timeout} s")
+
+
+@pytest.mark.timeout(120)
+def test_created_topic_survives_kill_of_active_controller(quorum):
+    q = quorum
+    leader, _ = q.leader(timeout=15)
+    port = q.ports[leader]
+    name, feature_min, feature_max = METADATA_VERSION
+    for broker in (101, 102, 103):
+        incarnation = struct.pack(">qq", broker, 1)
+        registration = until_active(port, 10, lambda: kw.parse_broker_registration_v0(controller_call(
+            port, 62, 0, kw.broker_registration_v0(broker, CLUSTER_ID, incarnation, "127.0.0.1", 19000 + broker,
+                                                   {name: (feature_min, feature_max)}), flexible=True)))
+        assert registration["error_code"] == 0, registration
+        heartbeat = kw.parse_broker_heartbeat_v0(controller_call(
+            port, 63, 0, kw.broker_heartbeat_v0(broker, registration["broker_epoch"], registration["broker_epoch"]),
+            flexible=True))
+        assert heartbeat["error_code"] == 0 and not heartbeat["is_fenced"], heartbeat
+
+    assert create_topic(port, "survivor", 6, 3) == 0
+    follower = next(i for i in q.ports if i != leader)
+    assert create_topic(q.ports[follower], "elsewhere", 1, 1) == kw.NOT_CONTROLLER
+
+    q.nodes[leader].kill()
+    new_leader, _ = q.leader(timeout=15, exclude=leader)
+    new_port = q.ports[new_leader]
+    assert until_active(new_port, 10, lambda: create_topic(new_port, "survivor", 6, 3)) == kw.TOPIC_ALREADY_EXISTS

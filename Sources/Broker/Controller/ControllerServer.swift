@@ -10,10 +10,13 @@ public final class ControllerServer: Sendable {
     private let listener: KafkaServer.BoundListener
     private let serving: Task<Void, Never>
 
-    /// Opens the metadata log, binds the controller listener and starts ticking and serving.
-    public static func start(config: BrokerConfig, applier: any MetadataApplier, logger: Logger) async throws -> ControllerServer {
+    /// Opens the metadata log, binds the controller listener and starts ticking and serving. Without a
+    /// `controller` the node runs the quorum only and answers every controller command NOT_CONTROLLER.
+    public static func start(
+        config: BrokerConfig, applier: any MetadataApplier, controller: ActiveController? = nil, logger: Logger
+    ) async throws -> ControllerServer {
         guard let address = config.controllerListener else { throw ConfigError.missing("controller.listener.names") }
-        let driver = try RaftDriver(config: config, applier: applier, logger: logger)
+        let driver = try RaftDriver(config: config, applier: applier, controller: controller, logger: logger)
         let server = KafkaServer(
             handlers: handlers(driver),
             limits: .init(
@@ -47,8 +50,8 @@ public final class ControllerServer: Sendable {
         await driver.stop()
     }
 
-    /// What a controller serves: the KRaft RPCs and ApiVersions, nothing of a broker's (no produce, no
-    /// broker Fetch, no topics).
+    /// What a controller serves: the KRaft RPCs, ApiVersions and the commands of the active controller
+    /// (topics, configs, broker lifecycle, producer ids); nothing of a broker's (no produce, no broker Fetch).
     static func handlers(_ driver: RaftDriver) -> HandlerRegistry {
         let box = RegistryBox()
         let registry = HandlerRegistry([
@@ -59,6 +62,13 @@ public final class ControllerServer: Sendable {
             MetadataFetchHandler(driver: driver),
             FetchSnapshotHandler(driver: driver),
             DescribeQuorumHandler(driver: driver),
+            ControllerCreateTopicsHandler(driver: driver),
+            ControllerDeleteTopicsHandler(driver: driver),
+            ControllerCreatePartitionsHandler(driver: driver),
+            ControllerIncrementalAlterConfigsHandler(driver: driver),
+            ControllerAllocateProducerIdsHandler(driver: driver),
+            ControllerBrokerRegistrationHandler(driver: driver),
+            ControllerBrokerHeartbeatHandler(driver: driver),
         ])
         box.registry = registry
         return registry

@@ -2,9 +2,10 @@ import Foundation
 import Logging
 import MartletReplication
 
-/// Where a controller's committed metadata goes: the metadata image and the controller state machine
-/// (written separately) implement this. The driver calls it synchronously, in log order, right after
-/// the entries commit, so an implementation must only hand the work on (to its own actor or queue).
+/// Where a controller's committed metadata goes (`MetadataImageApplier`). The driver calls it
+/// synchronously on its actor, in log order, right after the entries commit, so an implementation must be
+/// quick; the driver relies on the applied state being current when the call returns (the active
+/// controller starts from it).
 public protocol MetadataApplier: Sendable {
     /// Entries below the high watermark, each once, in offset order. After a restart they come again
     /// from the snapshot (or the log start), as the image is rebuilt in memory.
@@ -14,8 +15,8 @@ public protocol MetadataApplier: Sendable {
     func load(_ snapshot: RaftSnapshot)
 }
 
-/// The stand-in applier until the metadata image exists: counts what committed and remembers the last
-/// applied offset, so tests and operators can see the log commit.
+/// An applier for Raft-level tests whose entries are not metadata records: counts what committed and
+/// remembers the last applied offset and the raw records.
 public final class CommittedEntryCounter: MetadataApplier, @unchecked Sendable {
     // Guarded by `lock`: written by the driver's actor, read by anyone.
     private let lock = NSLock()

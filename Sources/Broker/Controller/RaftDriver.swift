@@ -27,19 +27,21 @@ public actor RaftDriver {
     static let tickIntervalMs: Int64 = 10
 
     public nonisolated let nodeId: ReplicaID
-    private var node: RaftNode
+    var node: RaftNode
     private let storage: MetadataLog
     private let peers: RaftPeers
     private let context: RaftWireContext
     private let applier: any MetadataApplier
     private let requestTimeoutMs: Int64
-    private let logger: Logger
+    let logger: Logger
     private var ticker: Task<Void, Never>?
-    private var stopped = false
+    var stopped = false
+    /// The active-controller side, nil on a node that only runs the quorum (Raft-level tests).
+    var controller: ActiveController?
     private var lastRole: RaftRole?
 
     /// Opens the metadata log under `metadata.log.dir` and rebuilds the core from it.
-    public init(config: BrokerConfig, applier: any MetadataApplier, logger: Logger) throws {
+    public init(config: BrokerConfig, applier: any MetadataApplier, controller: ActiveController? = nil, logger: Logger) throws {
         let voters = config.quorumVoters
         nodeId = config.nodeId
         var raftConfig = RaftConfig(nodeId: config.nodeId, voters: Set(voters.map(\.id)))
@@ -61,6 +63,7 @@ public actor RaftDriver {
         peers = RaftPeers(voters: voters.filter { $0.id != config.nodeId }, localId: config.nodeId)
         requestTimeoutMs = config.quorumRequestTimeoutMs
         self.applier = applier
+        self.controller = controller
         self.logger = logger
         logger.info(
             "controller \(config.nodeId): metadata log \(storage.directory) ends at \(persisted.entries.last.map { $0.offset + 1 } ?? persisted.snapshot?.id.offset ?? 0), epoch \(persisted.quorumState.epoch)")
@@ -81,6 +84,7 @@ public actor RaftDriver {
     /// Stops ticking, drops the peer connections and closes the log. Requests arriving later are refused.
     public func stop() async {
         stopped = true
+        controller?.deactivate()
         ticker?.cancel()
         await ticker?.value
         ticker = nil
@@ -145,15 +149,17 @@ public actor RaftDriver {
 
     private func tick() {
         guard !stopped else { return }
-        node.tick(nowMs: Self.nowMs())
+        let now = Self.nowMs()
+        node.tick(nowMs: now)
         process(answering: nil)
+        tickController(now: now)
     }
 
     /// Drains the core's readies in RaftReady's order: quorum state durable, log operations applied and
     /// flushed, then messages sent, committed entries applied, and the flush reported (which may produce
     /// another ready). Returns the response to the request from `answering`, if one was produced.
     @discardableResult
-    private func process(answering requester: ReplicaID?) -> RaftMessage? {
+    func process(answering requester: ReplicaID?) -> RaftMessage? {
         var answer: RaftMessage?
         while true {
             let ready = node.takeReady()
@@ -185,6 +191,7 @@ public actor RaftDriver {
             logger.info("controller \(nodeId): \(node.role) in epoch \(node.epoch), leader \(node.currentLeader.map(String.init) ?? "none")")
             lastRole = node.role
         }
+        updateController()
         return answer
     }
 

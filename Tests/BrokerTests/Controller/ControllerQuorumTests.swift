@@ -18,14 +18,21 @@ struct ControllerQuorumTests {
         "controller.quorum.request.timeout.ms": "500", "controller.quorum.election.backoff.max.ms": "300",
     ]
 
+    static let clusterId = "martlet-controller-tests"
+
+    /// With `activeControllers`, each node builds the metadata image and runs commands while it leads;
+    /// without, it counts raw entries, for Raft-level tests that propose bytes of their own.
     final class Cluster {
         let root = "/tmp/martlet-controller-tests-\(UUID().uuidString)"
         let ports: [Int32: Int]
+        let activeControllers: Bool
         var servers: [Int32: ControllerServer] = [:]
         var appliers: [Int32: CommittedEntryCounter] = [:]
+        var images: [Int32: MetadataImageApplier] = [:]
 
-        init() throws {
+        init(activeControllers: Bool = false) throws {
             ports = Dictionary(uniqueKeysWithValues: try [1, 2, 3].map { (Int32($0), try Self.freePort()) })
+            self.activeControllers = activeControllers
         }
 
         static func freePort() throws -> Int {
@@ -39,7 +46,7 @@ struct ControllerQuorumTests {
             var settings: [(key: String, value: String)] = [
                 ("node.id", "\(id)"), ("process.roles", "controller"), ("controller.quorum.voters", voters),
                 ("controller.listener.names", "CONTROLLER"), ("listeners", "CONTROLLER://127.0.0.1:\(ports[id]!)"),
-                ("log.dirs", "\(root)/node-\(id)"),
+                ("log.dirs", "\(root)/node-\(id)"), ("cluster.id", ControllerQuorumTests.clusterId),
             ]
             settings += ControllerQuorumTests.timeouts.map { ($0.key, $0.value) }
             return try BrokerConfig(settings)
@@ -48,9 +55,17 @@ struct ControllerQuorumTests {
         func start(_ id: Int32) async throws {
             var logger = Logger(label: "controller-\(id)")
             logger.logLevel = ProcessInfo.processInfo.environment["MARTLET_TEST_LOG"] == nil ? .warning : .info
-            let applier = CommittedEntryCounter(logger: logger)
-            appliers[id] = applier
-            servers[id] = try await ControllerServer.start(config: try config(id), applier: applier, logger: logger)
+            let config = try config(id)
+            if activeControllers {
+                let applier = MetadataImageApplier(logger: logger)
+                images[id] = applier
+                let controller = ActiveController(config: ControllerConfig(broker: config), committedImage: { applier.image })
+                servers[id] = try await ControllerServer.start(config: config, applier: applier, controller: controller, logger: logger)
+            } else {
+                let applier = CommittedEntryCounter(logger: logger)
+                appliers[id] = applier
+                servers[id] = try await ControllerServer.start(config: config, applier: applier, logger: logger)
+            }
         }
 
         func stop(_ id: Int32) async {
