@@ -116,12 +116,14 @@ extension RaftNode {
     }
 
     mutating func handleVoteResponse(_ response: RaftVoteResponse, from: ReplicaID) {
-        // A voter that grants a pre-vote does not believe in the leader it names: following that leader
-        // again would send both survivors of a dead leader back to it, in turn, forever. A refusal names
-        // a leader the voter still fetches from, which is worth following.
-        let grantsPreVoteInThisEpoch = response.preVote && response.granted && response.error == .none
-            && role == .prospective && response.epoch == epoch
-        if response.epoch >= epoch && !grantsPreVoteInThisEpoch { _ = observe(epoch: response.epoch, leader: response.leaderId) }
+        // A prospective voter has given up on its epoch's leader: a vote response naming that leader again
+        // (or granting, which says the voter does not believe in it either) must not send it back to
+        // following a leader that may be dead, or the survivors of a dead leader take turns returning to
+        // it. A live leader re-announces its epoch to voters that stopped fetching, which brings this one
+        // back if it was only cut off.
+        let namesAbandonedLeader = role == .prospective && response.epoch == epoch
+            && ((response.preVote && response.granted && response.error == .none) || response.leaderId == quorumState.leaderId)
+        if response.epoch >= epoch && !namesAbandonedLeader { _ = observe(epoch: response.epoch, leader: response.leaderId) }
         guard response.error == .none, response.granted, config.voters.contains(from) else { return }
         if response.preVote {
             guard role == .prospective, response.epoch <= epoch else { return }
