@@ -32,24 +32,7 @@ METADATA_VERSION = ("metadata.version", 1, 25)
 
 
 # --------------------------------------------------------------------------- flexible encodings
-def uvarint(v: int) -> bytes:
-    out = bytearray()
-    while v >= 0x80:
-        out.append((v & 0x7F) | 0x80)
-        v >>= 7
-    out.append(v)
-    return bytes(out)
-
-
-def cstr(s: str | None) -> bytes:
-    if s is None:
-        return uvarint(0)
-    b = s.encode()
-    return uvarint(len(b) + 1) + b
-
-
-def carray(items: list[bytes]) -> bytes:
-    return uvarint(len(items) + 1) + b"".join(items)
+uvarint, cstr, carray = kw.uvarint, kw.cstring, kw.carray
 
 
 TAGS = b"\x00"
