@@ -98,6 +98,7 @@ public struct BrokerConfig: Sendable {
     public var maxConnections: Int { int("max.connections") }
     public var logRetentionCheckIntervalMs: Int64 { long("log.retention.check.interval.ms") }
     public var clusterId: String? { explicit["cluster.id"] }
+    public var brokerSessionTimeoutMs: Int64 { long("broker.session.timeout.ms") }
     public var logCleanerEnable: Bool { bool("log.cleaner.enable") }
     public var logCleanerBackoffMs: Int64 { long("log.cleaner.backoff.ms") }
     public var logCleanerDedupeBufferSize: Int64 { long("log.cleaner.dedupe.buffer.size") }

@@ -62,6 +62,8 @@ public enum BrokerConfigKeys {
         .init("max.connections", .int, default: "2147483647", .atLeast(0), doc: "The maximum number of connections the server accepts."),
         .init("delete.topic.enable", .boolean, default: "true", doc: "Enables topic deletion."),
         .init("cluster.id", .string, default: nil, doc: "The cluster id; generated and stored in meta.properties when not set."),
+        .init("broker.session.timeout.ms", .int, default: "9000", .atLeast(1),
+              doc: "How long a broker may go without heartbeating before the active controller fences it."),
         .init("log.cleaner.enable", .boolean, default: "true",
               doc: "Enable the log cleaner, which compacts topics with cleanup.policy=compact (__consumer_offsets among them)."),
         .init("log.cleaner.backoff.ms", .long, default: "15000", .atLeast(0),

@@ -1,4 +1,5 @@
 import MartletBroker
+import MartletReplication
 import Testing
 
 @Suite struct ControllerConfigTests {
@@ -22,6 +23,9 @@ import Testing
         #expect(config.quorumElectionBackoffMaxMs == 1000)
         #expect(config.quorumRequestTimeoutMs == 2000)
         #expect(try BrokerConfig(Self.base + [("metadata.log.dir", "/tmp/meta")]).metadataLogDirectory == "/tmp/meta")
+        #expect(ControllerConfig(broker: config).brokerSessionTimeoutMs == 9000)
+        let shorter = try BrokerConfig(Self.base + [("broker.session.timeout.ms", "4000")])
+        #expect(ControllerConfig(broker: shorter).brokerSessionTimeoutMs == 4000)
     }
 
     @Test(arguments: [
