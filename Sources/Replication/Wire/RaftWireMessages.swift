@@ -9,30 +9,26 @@ public enum RaftWireRequest: Hashable, Sendable {
     case fetch(FetchRequest)
     case fetchSnapshot(FetchSnapshotRequest)
 
-    public var apiKey: ApiKey {
+    /// The generated message inside, for what every case does alike.
+    private var message: any KafkaApiMessage {
         switch self {
-        case .vote: .vote
-        case .beginQuorumEpoch: .beginQuorumEpoch
-        case .endQuorumEpoch: .endQuorumEpoch
-        case .fetch: .fetch
-        case .fetchSnapshot: .fetchSnapshot
+        case .vote(let request): request
+        case .beginQuorumEpoch(let request): request
+        case .endQuorumEpoch(let request): request
+        case .fetch(let request): request
+        case .fetchSnapshot(let request): request
         }
     }
+
+    public var apiKey: ApiKey { type(of: message).apiKey }
 
     /// The request body at `version` (the request header is the driver's). A pre-vote is refused below
     /// Vote v2, which would drop the flag and turn it into a real vote.
     public func encoded(version: Int16) throws(RaftWireError) -> ByteBuffer {
-        switch self {
-        case .vote(let request):
-            if version < 2 && request.topics.contains(where: { $0.partitions.contains(where: \.preVote) }) {
-                throw .unsupportedVersion(.vote, version)
-            }
-            return try RaftWireCodec.encode(request, version)
-        case .beginQuorumEpoch(let request): return try RaftWireCodec.encode(request, version)
-        case .endQuorumEpoch(let request): return try RaftWireCodec.encode(request, version)
-        case .fetch(let request): return try RaftWireCodec.encode(request, version)
-        case .fetchSnapshot(let request): return try RaftWireCodec.encode(request, version)
+        if case .vote(let request) = self, version < 2, request.topics.contains(where: { $0.partitions.contains(where: \.preVote) }) {
+            throw .unsupportedVersion(.vote, version)
         }
+        return try RaftWireCodec.encode(message, version)
     }
 
     /// Reads a request body whose header said `apiKey` and `version`; the body must be used up exactly.
@@ -56,25 +52,22 @@ public enum RaftWireResponse: Hashable, Sendable {
     case fetch(FetchResponse)
     case fetchSnapshot(FetchSnapshotResponse)
 
-    public var apiKey: ApiKey {
+    /// The generated message inside, for what every case does alike.
+    private var message: any KafkaApiMessage {
         switch self {
-        case .vote: .vote
-        case .beginQuorumEpoch: .beginQuorumEpoch
-        case .endQuorumEpoch: .endQuorumEpoch
-        case .fetch: .fetch
-        case .fetchSnapshot: .fetchSnapshot
+        case .vote(let response): response
+        case .beginQuorumEpoch(let response): response
+        case .endQuorumEpoch(let response): response
+        case .fetch(let response): response
+        case .fetchSnapshot(let response): response
         }
     }
 
+    public var apiKey: ApiKey { type(of: message).apiKey }
+
     /// The response body at `version`.
     public func encoded(version: Int16) throws(RaftWireError) -> ByteBuffer {
-        switch self {
-        case .vote(let response): try RaftWireCodec.encode(response, version)
-        case .beginQuorumEpoch(let response): try RaftWireCodec.encode(response, version)
-        case .endQuorumEpoch(let response): try RaftWireCodec.encode(response, version)
-        case .fetch(let response): try RaftWireCodec.encode(response, version)
-        case .fetchSnapshot(let response): try RaftWireCodec.encode(response, version)
-        }
+        try RaftWireCodec.encode(message, version)
     }
 
     /// Reads a response body of `apiKey` at `version`; the body must be used up exactly.
