@@ -10,23 +10,39 @@ public final class BrokerCore: Sendable {
     public let metadata: any MetadataStore
     public let replicas: ReplicaManager
     public let appendSignal: AppendSignal
-    public let producerIds: ProducerIdAllocator
+    public let producerIds: any ProducerIdSource
 
-    public init(config: BrokerConfig, logger: Logger) throws {
+    /// A single node: topic metadata and producer ids kept in its first log directory.
+    public convenience init(config: BrokerConfig, logger: Logger) throws {
+        let node = BrokerEndpoint(
+            id: config.nodeId, host: config.advertisedListeners[0].host, port: Int32(config.advertisedListeners[0].port), rack: nil)
+        try self.init(
+            config: config, logger: logger, metadata: try LocalMetadataStore(directory: config.logDirectories[0], node: node),
+            producerIds: try ProducerIdAllocator(directory: config.logDirectories[0]))
+    }
+
+    /// A node whose topic metadata and producer ids come from elsewhere (the controller quorum).
+    public init(config: BrokerConfig, logger: Logger, metadata: any MetadataStore, producerIds: any ProducerIdSource) throws {
         self.config = config
         self.logger = logger
         clusterId = try MetaProperties.ensure(
             directories: config.logDirectories, nodeId: config.nodeId, configuredClusterId: config.clusterId)
-        metadata = try LocalMetadataStore(directory: config.logDirectories[0])
+        self.metadata = metadata
         appendSignal = AppendSignal()
         replicas = ReplicaManager(config: config, appendSignal: appendSignal, logger: logger)
-        producerIds = try ProducerIdAllocator(directory: config.logDirectories[0])
+        self.producerIds = producerIds
+    }
+
+    /// Why a partition this node does not host cannot be served: NOT_LEADER_OR_FOLLOWER when the cluster
+    /// has it elsewhere (the client refreshes its metadata and goes there), else UNKNOWN_TOPIC_OR_PARTITION.
+    public func absentPartitionError(_ topicPartition: TopicPartition) async -> KafkaErrorCode {
+        await metadata.partitionState(topicPartition) == nil ? .unknownTopicOrPartition : .notLeaderOrFollower
     }
 
     /// Opens every partition of every known topic, recovering their logs.
     public func openPartitions() async throws {
         for topic in await metadata.allTopics() {
-            try replicas.ensurePartitions(of: topic)
+            try replicas.ensurePartitions(of: topic, indexes: await metadata.hostedPartitions(of: topic))
         }
         replicas.markRunning()
         await replicas.writeCheckpoints()
@@ -34,7 +50,8 @@ public final class BrokerCore: Sendable {
 
     /// Creates a topic with the broker's defaults where nil, validating as CreateTopics does.
     public func createTopic(
-        name: String, partitions: Int32?, replicationFactor: Int16?, configs: [String: String], validateOnly: Bool = false
+        name: String, partitions: Int32?, replicationFactor: Int16?, configs: [String: String], assignment: [[Int32]]? = nil,
+        validateOnly: Bool = false
     ) async -> Result<TopicMetadata, BrokerError> {
         if let problem = TopicName.problem(with: name) {
             return .failure(BrokerError(.invalidTopicException, problem))
@@ -47,10 +64,6 @@ public final class BrokerCore: Sendable {
         guard factor >= 1 else {
             return .failure(BrokerError(.invalidReplicationFactor, "Replication factor must be larger than 0."))
         }
-        guard factor <= 1 else {
-            return .failure(BrokerError(
-                .invalidReplicationFactor, "Unable to replicate the partition \(factor) time(s): The target replication factor of \(factor) cannot be reached because only 1 broker(s) are registered."))
-        }
         for (key, value) in configs {
             guard let definition = TopicConfigKeys.byName[key] else {
                 return .failure(BrokerError(.invalidConfig, "Unknown topic config name: \(key)"))
@@ -62,16 +75,11 @@ public final class BrokerCore: Sendable {
             }
         }
         let topic = TopicMetadata(name: name, id: .random(), partitionCount: partitionCount, replicationFactor: factor, configs: configs)
-        if validateOnly {
-            if await metadata.topic(named: name) != nil {
-                return .failure(BrokerError(.topicAlreadyExists, "Topic '\(name)' already exists."))
-            }
-            return .success(topic)
-        }
         do {
-            let created = try await metadata.createTopic(topic)
-            try replicas.ensurePartitions(of: created)
-            logger.info("created topic \(name) with \(partitionCount) partition(s)")
+            let created = try await metadata.createTopic(topic, assignment: assignment, validateOnly: validateOnly)
+            if validateOnly { return .success(created) }
+            try replicas.ensurePartitions(of: created, indexes: await metadata.hostedPartitions(of: created))
+            logger.info("created topic \(name) with \(created.partitionCount) partition(s)")
             return .success(created)
         } catch let error as BrokerError {
             return .failure(error)
@@ -105,7 +113,7 @@ public final class BrokerCore: Sendable {
         if validateOnly { return .success(topic) }
         do {
             let grown = try await metadata.setPartitionCount(count, of: name)
-            try replicas.ensurePartitions(of: grown)
+            try replicas.ensurePartitions(of: grown, indexes: await metadata.hostedPartitions(of: grown))
             logger.info("topic \(name) now has \(count) partitions")
             return .success(grown)
         } catch let error as BrokerError {

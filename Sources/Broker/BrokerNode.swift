@@ -4,6 +4,7 @@ import Logging
 import MartletProtocol
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// One running node: opens the state, binds the listener, serves until SIGTERM or SIGINT, then shuts down
 /// cleanly (stops accepting, ends connections, flushes and closes the logs).
@@ -17,14 +18,42 @@ public struct BrokerNode: Sendable {
     }
 
     public func run() async throws {
-        let core = try BrokerCore(config: config, logger: logger)
-        let started = ContinuousClock.now
-        try await core.openPartitions()
-        logger.info("opened \(core.replicas.allPartitions().count) partition(s) in \(ContinuousClock.now - started)")
+        let terminated = Task { await Self.waitForTerminationSignal() }
+        let signalled = Atomic<Bool>(false)
+        Task {
+            await terminated.value
+            signalled.store(true, ordering: .relaxed)
+        }
+        let membership = config.isClusterBroker ? try ClusterMembership(config: config, logger: logger) : nil
+        let core = try membership.map {
+            try BrokerCore(config: config, logger: logger, metadata: $0.store, producerIds: $0.producerIds)
+        } ?? BrokerCore(config: config, logger: logger)
         let groups = GroupCoordinator(broker: core)
-        await groups.loadExistingTopic()
+        let started = ContinuousClock.now
+        if let membership {
+            // The metadata log decides which partitions this broker hosts: they are opened as the image
+            // is reconciled, and the broker serves once the controller unfences it, which it does only
+            // after the broker has applied the log up to its own registration.
+            await membership.start(core: core, groups: groups)
+            logger.info("broker \(config.nodeId): waiting to catch up with the metadata log and be unfenced")
+            while await membership.lifecycle.isFenced {
+                if signalled.load(ordering: .relaxed) {
+                    logger.info("shutting down before serving")
+                    await membership.stop(controlledShutdownTimeoutMs: 0)
+                    await core.replicas.shutdown()
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            core.replicas.markRunning()
+            await core.replicas.writeCheckpoints()
+        } else {
+            try await core.openPartitions()
+            await groups.loadExistingTopic()
+        }
+        logger.info("opened \(core.replicas.allPartitions().count) partition(s) in \(ContinuousClock.now - started)")
         let server = KafkaServer(
-            handlers: Self.handlers(core, groups: groups),
+            handlers: Self.handlers(core, groups: groups, membership: membership),
             limits: .init(
                 maximumFrameSize: config.socketRequestMaxBytes, queuedMaxRequests: config.queuedMaxRequests,
                 idleTimeoutMs: config.connectionsMaxIdleMs, maximumConnections: config.maxConnections),
@@ -37,13 +66,14 @@ public struct BrokerNode: Sendable {
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await bound.run() }
-            group.addTask { await Self.waitForTerminationSignal() }
+            group.addTask { await terminated.value }
             group.addTask { await core.replicas.runMaintenance() }
             if config.logCleanerEnable {
                 group.addTask { await core.replicas.runCleaner() }
             }
             _ = try await group.next()
             logger.info("shutting down")
+            await membership?.stop(controlledShutdownTimeoutMs: Self.controlledShutdownTimeoutMs)
             await bound.close()
             group.cancelAll()
         }
@@ -52,9 +82,14 @@ public struct BrokerNode: Sendable {
         logger.info("stopped")
     }
 
-    static func handlers(_ core: BrokerCore, groups: GroupCoordinator) -> HandlerRegistry {
+    /// How long a broker under the controllers waits for them to move its leaderships away before it
+    /// stops anyway (Kafka retries controlled shutdown for about as long).
+    static let controlledShutdownTimeoutMs: Int64 = 15_000
+
+    static func handlers(_ core: BrokerCore, groups: GroupCoordinator, membership: ClusterMembership? = nil) -> HandlerRegistry {
         let box = RegistryBox()
-        let registry = HandlerRegistry([
+        let forwarded: [any ApiHandler] = membership.map { [DescribeQuorumForwardingHandler(channel: $0.channel)] } ?? []
+        let registry = HandlerRegistry(forwarded + [
             ApiVersionsHandler(advertised: { box.registry?.advertised ?? [] }),
             MetadataHandler(broker: core),
             ProduceHandler(broker: core),

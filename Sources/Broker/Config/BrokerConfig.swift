@@ -21,6 +21,17 @@ public struct BrokerConfig: Sendable {
             throw .invalidValue("advertised.listeners", advertised.description, "an advertised listener needs a host and a port")
         }
         if isController { try validateController() }
+        if explicit["process.roles"] != nil && !isController { try validateClusterBroker() }
+    }
+
+    /// What a broker under a controller quorum needs, as Kafka checks it: where the controllers are, and
+    /// the name of their listener. Without `process.roles` the broker runs alone (`isClusterBroker` false).
+    private func validateClusterBroker() throws(ConfigError) {
+        guard explicit["controller.quorum.voters"] != nil else { throw .missing("controller.quorum.voters") }
+        guard explicit["controller.listener.names"] != nil else { throw .missing("controller.listener.names") }
+        if let voter = quorumVoters.first(where: { $0.id == nodeId }) {
+            throw .invalidValue("node.id", String(nodeId), "a broker's node.id must differ from the controllers' (\(voter) is a voter)")
+        }
     }
 
     /// What a controller needs, as Kafka checks it at start-up: the voters, this node among them, and a
@@ -52,6 +63,9 @@ public struct BrokerConfig: Sendable {
     public var nodeId: Int32 { Int32(int("node.id")) }
     public var processRoles: [String] { value("process.roles")!.split(separator: ",").map { String($0).trimmingWhitespace } }
     public var isController: Bool { processRoles.contains("controller") }
+    /// A broker that registers with the controller quorum and follows its metadata log, as opposed to a
+    /// single node that keeps its own topic metadata (no `process.roles` set).
+    public var isClusterBroker: Bool { !isController && explicit["process.roles"] != nil }
     /// `controller.quorum.voters`, empty when not set.
     public var quorumVoters: [QuorumVoter] { explicit["controller.quorum.voters"].flatMap(QuorumVoter.parseList) ?? [] }
     public var controllerListenerNames: [String] {
@@ -99,6 +113,7 @@ public struct BrokerConfig: Sendable {
     public var logRetentionCheckIntervalMs: Int64 { long("log.retention.check.interval.ms") }
     public var clusterId: String? { explicit["cluster.id"] }
     public var brokerSessionTimeoutMs: Int64 { long("broker.session.timeout.ms") }
+    public var brokerHeartbeatIntervalMs: Int64 { long("broker.heartbeat.interval.ms") }
     public var logCleanerEnable: Bool { bool("log.cleaner.enable") }
     public var logCleanerBackoffMs: Int64 { long("log.cleaner.backoff.ms") }
     public var logCleanerDedupeBufferSize: Int64 { long("log.cleaner.dedupe.buffer.size") }

@@ -64,6 +64,8 @@ public enum BrokerConfigKeys {
         .init("cluster.id", .string, default: nil, doc: "The cluster id; generated and stored in meta.properties when not set."),
         .init("broker.session.timeout.ms", .int, default: "9000", .atLeast(1),
               doc: "How long a broker may go without heartbeating before the active controller fences it."),
+        .init("broker.heartbeat.interval.ms", .int, default: "2000", .atLeast(1),
+              doc: "How often a broker heartbeats to the active controller."),
         .init("log.cleaner.enable", .boolean, default: "true",
               doc: "Enable the log cleaner, which compacts topics with cleanup.policy=compact (__consumer_offsets among them)."),
         .init("log.cleaner.backoff.ms", .long, default: "15000", .atLeast(0),

@@ -13,6 +13,12 @@ public protocol MetadataApplier: Sendable {
     /// The state is replaced by `snapshot` (loaded at start-up or downloaded from the leader); entries
     /// continue at its end offset.
     func load(_ snapshot: RaftSnapshot)
+    /// The brokers registered in the applied metadata: the observers the leader lets fetch the log.
+    var registeredBrokers: Set<ReplicaID> { get }
+}
+
+extension MetadataApplier {
+    public var registeredBrokers: Set<ReplicaID> { [] }
 }
 
 /// An applier for Raft-level tests whose entries are not metadata records: counts what committed and

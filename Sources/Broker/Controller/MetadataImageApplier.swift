@@ -14,22 +14,32 @@ public final class MetadataImageApplier: MetadataApplier, @unchecked Sendable {
     private let lock = NSLock()
     private var current = MetadataImage()
     private let logger: Logger
+    /// Told every new image, after the lock is released (a broker reconciles its partitions with it).
+    private let onChange: (@Sendable (MetadataImage) -> Void)?
 
-    public init(logger: Logger) { self.logger = logger }
+    public init(logger: Logger, onChange: (@Sendable (MetadataImage) -> Void)? = nil) {
+        self.logger = logger
+        self.onChange = onChange
+    }
 
     /// The image as of the last committed entry applied.
     public var image: MetadataImage { lock.withLock { current } }
+
+    public var registeredBrokers: Set<ReplicaID> { Set(image.brokers.keys) }
 
     /// Leader changes and no-ops carry no metadata and are passed over. A record that does not decode or
     /// does not fit the image is logged and skipped: it is committed and every node skips it alike, so
     /// stopping would only take the quorum down with it.
     public func apply(_ entries: [LogEntry]) {
-        lock.withLock {
+        let changed = lock.withLock { () -> MetadataImage? in
+            let before = current.lastAppliedOffset
             for entry in entries {
                 guard case .data(let bytes) = entry.payload else { continue }
                 replay(bytes, at: entry.offset, into: &current)
             }
+            return current.lastAppliedOffset == before ? nil : current
         }
+        if let changed { onChange?(changed) }
     }
 
     /// A snapshot holds records without their offsets; they are replayed at the offsets just below the
@@ -47,6 +57,7 @@ public final class MetadataImageApplier: MetadataApplier, @unchecked Sendable {
         let first = max(0, snapshot.id.offset - Int64(records.count))
         for (index, bytes) in records.enumerated() { replay(bytes, at: first + Int64(index), into: &rebuilt) }
         lock.withLock { current = rebuilt }
+        onChange?(rebuilt)
         logger.info("metadata image rebuilt from snapshot \(SnapshotFiles.fileName(snapshot.id)): \(records.count) records")
     }
 

@@ -60,13 +60,13 @@ public actor RaftDriver {
         if let snapshot = persisted.snapshot { applier.load(snapshot) }
         self.storage = storage
         node = RaftNode(config: raftConfig, persisted: persisted, nowMs: Self.nowMs(), random: .seededFromSystem())
-        peers = RaftPeers(voters: voters.filter { $0.id != config.nodeId }, localId: config.nodeId)
+        peers = RaftPeers(voters: voters, localId: config.nodeId)
         requestTimeoutMs = config.quorumRequestTimeoutMs
         self.applier = applier
         self.controller = controller
         self.logger = logger
         logger.info(
-            "controller \(config.nodeId): metadata log \(storage.directory) ends at \(persisted.entries.last.map { $0.offset + 1 } ?? persisted.snapshot?.id.offset ?? 0), epoch \(persisted.quorumState.epoch)")
+            "node \(config.nodeId): metadata log \(storage.directory) ends at \(persisted.entries.last.map { $0.offset + 1 } ?? persisted.snapshot?.id.offset ?? 0), epoch \(persisted.quorumState.epoch)")
     }
 
     /// Starts ticking. Messages the core wants to send right away (a follower's first fetch) go out now.
@@ -184,11 +184,13 @@ public actor RaftDriver {
                 if case .installSnapshot(let snapshot) = operation { applier.load(snapshot) }
             }
             applier.apply(ready.committed)
+            let brokers = applier.registeredBrokers
+            if brokers != node.config.observers { node.setObservers(brokers) }
             let appended = ready.logOperations.contains { if case .append = $0 { true } else { false } }
             if appended { node.logFlushed(ready.flushToken) }
         }
         if node.role != lastRole {
-            logger.info("controller \(nodeId): \(node.role) in epoch \(node.epoch), leader \(node.currentLeader.map(String.init) ?? "none")")
+            logger.info("node \(nodeId): metadata quorum \(node.role) in epoch \(node.epoch), leader \(node.currentLeader.map(String.init) ?? "none")")
             lastRole = node.role
         }
         updateController()
@@ -226,7 +228,7 @@ public actor RaftDriver {
     /// Stops the process on a failed write the quorum relies on, as Kafka halts: continuing could vote
     /// twice or acknowledge entries that are not on disk.
     private func halt(_ reason: String) -> Never {
-        logger.critical("controller \(nodeId) halting: \(ControllerError.storageFailed(reason))")
+        logger.critical("node \(nodeId) halting: \(ControllerError.storageFailed(reason))")
         fatalError("metadata storage failed: \(reason)")
     }
 

@@ -1,16 +1,23 @@
 import Logging
 import MartletProtocol
+import MartletReplication
 
 /// The classic group coordinator of this node: finds the shard (the `__consumer_offsets` partition) of a
-/// group, creates the offsets topic on the first FindCoordinator as Kafka does, and loads each partition's
-/// groups before serving them. Group requests are few (joins, heartbeats, commits every few seconds per
-/// member), so routing through one actor costs nothing that matters.
+/// group, creates the offsets topic on the first FindCoordinator as Kafka does, and loads the groups of
+/// each partition this node leads before serving them (a single node leads them all; under the
+/// controllers the metadata log says which, and `adopt` follows it). Group requests are few (joins,
+/// heartbeats, commits every few seconds per member), so routing through one actor costs nothing that
+/// matters.
 public actor GroupCoordinator {
     public static let offsetsTopic = "__consumer_offsets"
 
     private let broker: BrokerCore
     private let config: GroupCoordinatorConfig
     private var shards: [Int32: GroupCoordinatorShard] = [:]
+    /// Partitions whose groups are being read from the log.
+    private var loading: Set<Int32> = []
+    /// The partitions this node last heard it leads; a load that finishes after losing its partition is dropped.
+    private var led: Set<Int32> = []
     /// Partitions of the offsets topic, once it exists.
     private var partitionCount: Int32?
     private var isClosed = false
@@ -24,14 +31,18 @@ public actor GroupCoordinator {
 
     /// The coordinator of `groupId`, or the error a group request is answered with: NOT_COORDINATOR
     /// (the client looks the coordinator up again, which creates the topic) before the offsets topic
-    /// exists or after shutdown, COORDINATOR_LOAD_IN_PROGRESS while its partition is loading.
+    /// exists, after shutdown or when another broker leads the group's partition,
+    /// COORDINATOR_LOAD_IN_PROGRESS while its partition is loading.
     func shard(for groupId: String) async -> Result<GroupCoordinatorShard, BrokerError> {
         guard !isClosed else { return .failure(BrokerError(.notCoordinator, "This node is shutting down.")) }
         if partitionCount == nil { await setUp(creatingTopic: false) }
         guard let partitionCount else { return .failure(BrokerError(.notCoordinator, "\(Self.offsetsTopic) is not available yet.")) }
         let index = GroupPartitioner.partition(for: groupId, partitionCount: partitionCount)
         guard let shard = shards[index] else {
-            return .failure(BrokerError(.coordinatorLoadInProgress, "\(Self.offsetsTopic)-\(index) is loading."))
+            if loading.contains(index) {
+                return .failure(BrokerError(.coordinatorLoadInProgress, "\(Self.offsetsTopic)-\(index) is loading."))
+            }
+            return .failure(BrokerError(.notCoordinator, "This broker does not lead \(Self.offsetsTopic)-\(index)."))
         }
         return .success(shard)
     }
@@ -41,13 +52,19 @@ public actor GroupCoordinator {
         shards.keys.sorted().compactMap { shards[$0] }
     }
 
-    /// FindCoordinator for a group: makes sure the offsets topic exists and its partitions are loaded.
-    /// Nil when this node coordinates the group, else the error for the answer.
-    func prepareToCoordinate(_ groupId: String) async -> BrokerError? {
-        guard !isClosed else { return BrokerError(.coordinatorNotAvailable, "The coordinator is shutting down.") }
-        if partitionCount == nil, let error = await setUp(creatingTopic: true) { return error }
-        if case .failure(let error) = await shard(for: groupId) { return error }
-        return nil
+    /// FindCoordinator for a group: makes sure the offsets topic exists, and answers the broker leading
+    /// the group's partition; when that is this node, only once the partition's groups are loaded.
+    func coordinator(for groupId: String) async -> Result<Int32, BrokerError> {
+        guard !isClosed else { return .failure(BrokerError(.coordinatorNotAvailable, "The coordinator is shutting down.")) }
+        if partitionCount == nil, let error = await setUp(creatingTopic: true) { return .failure(error) }
+        guard let partitionCount else { return .failure(BrokerError(.coordinatorNotAvailable, "\(Self.offsetsTopic) is not available yet.")) }
+        let index = GroupPartitioner.partition(for: groupId, partitionCount: partitionCount)
+        let leader = await broker.metadata.partitionState(TopicPartition(Self.offsetsTopic, index))?.leader ?? PartitionRegistration.noLeader
+        guard leader != PartitionRegistration.noLeader else {
+            return .failure(BrokerError(.coordinatorNotAvailable, "\(Self.offsetsTopic)-\(index) has no leader."))
+        }
+        if leader == broker.config.nodeId, case .failure(let error) = await shard(for: groupId) { return .failure(error) }
+        return .success(leader)
     }
 
     /// Loads the groups of an offsets topic that already exists (at start-up, or one a client created).
@@ -89,24 +106,46 @@ public actor GroupCoordinator {
         }
     }
 
-    /// Loads every partition not loaded yet; the topic counts as set up once all of them are.
+    /// Loads the partitions of the offsets topic this node leads; the topic counts as set up once they are.
     private func load(_ topic: TopicMetadata) async -> BrokerError? {
+        var led: Set<Int32> = []
+        for index in 0..<topic.partitionCount {
+            let state = await broker.metadata.partitionState(TopicPartition(topic.name, index))
+            if state?.leader == broker.config.nodeId { led.insert(index) }
+        }
+        return await adopt(led: led, partitionCount: topic.partitionCount)
+    }
+
+    /// Serves exactly the offsets partitions in `led` (the ones this node leads): loads the groups of new
+    /// ones and gives up the others, whose parked calls are answered NOT_COORDINATOR. Returns why a
+    /// partition could not be loaded, if one could not.
+    @discardableResult
+    func adopt(led: Set<Int32>, partitionCount count: Int32) async -> BrokerError? {
+        guard !isClosed else { return nil }
+        self.led = led
+        for index in shards.keys where !led.contains(index) {
+            guard let shard = shards.removeValue(forKey: index) else { continue }
+            broker.logger.info("no longer coordinating the groups of \(Self.offsetsTopic)-\(index)")
+            await shard.close()
+        }
         var failure: BrokerError?
-        for index in 0..<topic.partitionCount where shards[index] == nil {
-            guard let partition = broker.replicas.partition(TopicPartition(topic.name, index)) else {
-                failure = BrokerError(.coordinatorNotAvailable, "\(topic.name)-\(index) is not open on this node.")
+        for index in led.sorted() where shards[index] == nil && !loading.contains(index) {
+            guard let partition = broker.replicas.partition(TopicPartition(Self.offsetsTopic, index)) else {
+                failure = BrokerError(.coordinatorNotAvailable, "\(Self.offsetsTopic)-\(index) is not open on this node.")
                 continue
             }
+            loading.insert(index)
             let shard = GroupCoordinatorShard(partition: partition, config: config, logger: broker.logger)
             do {
                 try await shard.load()
-                shards[index] = shard
+                if isClosed || !self.led.contains(index) { await shard.close() } else { shards[index] = shard }
             } catch {
-                broker.logger.error("cannot load the groups of \(topic.name)-\(index): \(error)")
-                failure = BrokerError(.coordinatorNotAvailable, "\(topic.name)-\(index) cannot be loaded: \(error.message)")
+                broker.logger.error("cannot load the groups of \(Self.offsetsTopic)-\(index): \(error)")
+                failure = BrokerError(.coordinatorNotAvailable, "\(Self.offsetsTopic)-\(index) cannot be loaded: \(error.message)")
             }
+            loading.remove(index)
         }
-        if failure == nil { partitionCount = topic.partitionCount }
+        if failure == nil { partitionCount = count }
         return failure
     }
 

@@ -28,6 +28,7 @@ struct CreateTopicsHandler: ApiHandler {
                 let factor = topic.assignments.isEmpty ? (topic.replicationFactor == -1 ? nil : topic.replicationFactor) : Int16(topic.assignments[0].brokerIds.count)
                 outcome = await broker.createTopic(
                     name: topic.name, partitions: partitions, replicationFactor: factor, configs: configs,
+                    assignment: topic.assignments.isEmpty ? nil : topic.assignments.sorted { $0.partitionIndex < $1.partitionIndex }.map(\.brokerIds),
                     validateOnly: request.validateOnly)
             }
             switch outcome {
@@ -51,7 +52,7 @@ struct CreateTopicsHandler: ApiHandler {
     }
 
     /// Manual replica assignments must come without a partition count or factor, number partitions 0..n-1,
-    /// and name only this broker.
+    /// and name each broker at most once per partition; which brokers may be named is the metadata's call.
     private func assignmentProblem(_ topic: CreateTopicsRequest.CreatableTopic) -> BrokerError? {
         guard !topic.assignments.isEmpty else { return nil }
         if topic.numPartitions != -1 || topic.replicationFactor != -1 {
@@ -61,8 +62,7 @@ struct CreateTopicsHandler: ApiHandler {
         if indexes != Array(0..<Int32(indexes.count)) {
             return BrokerError(.invalidReplicaAssignment, "Partitions should be a consecutive 0-based integer sequence")
         }
-        let node = broker.config.nodeId
-        if let bad = topic.assignments.first(where: { $0.brokerIds.isEmpty || $0.brokerIds.contains { $0 != node } || Set($0.brokerIds).count != $0.brokerIds.count }) {
+        if let bad = topic.assignments.first(where: { $0.brokerIds.isEmpty || Set($0.brokerIds).count != $0.brokerIds.count }) {
             return BrokerError(.invalidReplicaAssignment, "Invalid replica assignment for partition \(bad.partitionIndex): \(bad.brokerIds)")
         }
         return nil

@@ -21,7 +21,7 @@ struct DeleteRecordsHandler: ApiHandler {
                         result.errorCode = error.code.rawValue
                     }
                 } else {
-                    result.errorCode = KafkaErrorCode.unknownTopicOrPartition.rawValue
+                    result.errorCode = await broker.absentPartitionError(TopicPartition(topic.name, wanted.partitionIndex)).rawValue
                 }
                 results.append(result)
             }

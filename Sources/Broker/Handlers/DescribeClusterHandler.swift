@@ -14,12 +14,11 @@ struct DescribeClusterHandler: ApiHandler {
                 errorMessage: "The request was sent to an endpoint of type BROKER, but we wanted an endpoint of type \(request.endpointType)",
                 endpointType: 1))
         }
-        let node = broker.config.nodeId
-        let brokers = broker.config.advertisedListeners.prefix(1).map {
-            DescribeClusterResponse.DescribeClusterBroker(brokerId: node, host: $0.host, port: Int32($0.port), rack: nil)
+        let brokers = await broker.metadata.liveBrokers().map {
+            DescribeClusterResponse.DescribeClusterBroker(brokerId: $0.id, host: $0.host, port: $0.port, rack: $0.rack)
         }
         return .respond(DescribeClusterResponse(
             throttleTimeMs: 0, errorCode: 0, errorMessage: nil, endpointType: 1, clusterId: broker.clusterId,
-            controllerId: node, brokers: brokers, clusterAuthorizedOperations: Int32.min))
+            controllerId: broker.config.nodeId, brokers: brokers, clusterAuthorizedOperations: Int32.min))
     }
 }

@@ -46,16 +46,19 @@ struct FetchHandler: ApiHandler {
             return FetchResponse(throttleTimeMs: 0, errorCode: code.rawValue, sessionId: 0)
         }
 
-        let wanted = session.partitions.map { item -> Wanted in
-            var wanted = Wanted(topic: item.topic, topicId: item.topicId, fetch: item.fetch)
+        var wanted: [Wanted] = []
+        wanted.reserveCapacity(session.partitions.count)
+        for item in session.partitions {
+            var one = Wanted(topic: item.topic, topicId: item.topicId, fetch: item.fetch)
+            let topicPartition = TopicPartition(item.topic, item.fetch.partition)
             if item.topic.isEmpty {
-                wanted.error = usesTopicIds ? .unknownTopicId : .unknownTopicOrPartition
-            } else if let partition = broker.replicas.partition(TopicPartition(item.topic, item.fetch.partition)) {
-                wanted.partition = partition
+                one.error = usesTopicIds ? .unknownTopicId : .unknownTopicOrPartition
+            } else if let partition = broker.replicas.partition(topicPartition) {
+                one.partition = partition
             } else {
-                wanted.error = .unknownTopicOrPartition
+                one.error = await broker.absentPartitionError(topicPartition)
             }
-            return wanted
+            wanted.append(one)
         }
 
         let clock = ContinuousClock()

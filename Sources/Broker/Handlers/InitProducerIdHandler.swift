@@ -22,8 +22,9 @@ struct InitProducerIdHandler: ApiHandler {
             return .respond(InitProducerIdResponse(throttleTimeMs: 0, errorCode: 0, producerId: id, producerEpoch: 0))
         } catch {
             broker.logger.error("cannot allocate a producer id: \(error)")
-            return .respond(InitProducerIdResponse(
-                throttleTimeMs: 0, errorCode: KafkaErrorCode.kafkaStorageError.rawValue, producerId: -1, producerEpoch: -1))
+            // A controller that could not be reached is retriable; a local file that cannot be written is not.
+            let code = (error as? BrokerError)?.code ?? .kafkaStorageError
+            return .respond(InitProducerIdResponse(throttleTimeMs: 0, errorCode: code.rawValue, producerId: -1, producerEpoch: -1))
         }
     }
 }

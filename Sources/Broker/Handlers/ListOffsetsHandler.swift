@@ -30,7 +30,7 @@ struct ListOffsetsHandler: ApiHandler {
     private func offset(topic: String, _ wanted: ListOffsetsRequest.ListOffsetsPartition, readCommitted: Bool) async -> PartitionResponse {
         var response = PartitionResponse(partitionIndex: wanted.partitionIndex, errorCode: 0, timestamp: -1, offset: -1, leaderEpoch: -1)
         guard let partition = broker.replicas.partition(TopicPartition(topic, wanted.partitionIndex)) else {
-            response.errorCode = KafkaErrorCode.unknownTopicOrPartition.rawValue
+            response.errorCode = await broker.absentPartitionError(TopicPartition(topic, wanted.partitionIndex)).rawValue
             return response
         }
         if let problem = await partition.checkLeaderEpoch(wanted.currentLeaderEpoch) {

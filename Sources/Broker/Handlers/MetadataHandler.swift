@@ -48,26 +48,31 @@ struct MetadataHandler: ApiHandler {
             topics = await broker.metadata.allTopics()
         }
         for case let topic? in topics {
-            answers.append(describe(topic))
+            answers.append(await describe(topic))
         }
-        let node = broker.config.nodeId
-        let brokers = broker.config.advertisedListeners.prefix(1).map {
-            MetadataResponse.MetadataResponseBroker(nodeId: node, host: $0.host, port: Int32($0.port), rack: nil)
+        let brokers = await broker.metadata.liveBrokers().map {
+            MetadataResponse.MetadataResponseBroker(nodeId: $0.id, host: $0.host, port: $0.port, rack: $0.rack)
         }
+        // Clients send "controller" requests to this id: a broker that forwards them to the active
+        // controller, as Kafka answers under KRaft. This one does.
         return .respond(MetadataResponse(
-            throttleTimeMs: 0, brokers: brokers, clusterId: broker.clusterId, controllerId: node, topics: answers,
+            throttleTimeMs: 0, brokers: brokers, clusterId: broker.clusterId, controllerId: broker.config.nodeId, topics: answers,
             clusterAuthorizedOperations: Int32.min
         ))
     }
 
-    /// A topic's partitions: this single node leads every one, with itself as the only replica and ISR.
-    private func describe(_ topic: TopicMetadata) -> MetadataResponse.MetadataResponseTopic {
-        let node = broker.config.nodeId
-        let partitions = (0..<topic.partitionCount).map { index in
-            MetadataResponse.MetadataResponsePartition(
-                errorCode: 0, partitionIndex: index, leaderId: node, leaderEpoch: 0,
-                replicaNodes: [node], isrNodes: [node], offlineReplicas: []
-            )
+    /// A topic's partitions with their leaders, epochs and replicas; one without a live leader carries
+    /// LEADER_NOT_AVAILABLE, as from Kafka.
+    private func describe(_ topic: TopicMetadata) async -> MetadataResponse.MetadataResponseTopic {
+        var partitions: [MetadataResponse.MetadataResponsePartition] = []
+        for index in 0..<topic.partitionCount {
+            guard let state = await broker.metadata.partitionState(TopicPartition(topic.name, index)) else { continue }
+            let leaderless = state.leader == PartitionRegistration.noLeader
+            partitions.append(MetadataResponse.MetadataResponsePartition(
+                errorCode: leaderless ? KafkaErrorCode.leaderNotAvailable.rawValue : 0, partitionIndex: index,
+                leaderId: state.leader, leaderEpoch: state.leaderEpoch, replicaNodes: state.replicas, isrNodes: state.isr,
+                offlineReplicas: state.offlineReplicas
+            ))
         }
         return .init(
             errorCode: 0, name: topic.name, topicId: topic.id, isInternal: topic.isInternal, partitions: partitions,

@@ -24,7 +24,7 @@ struct OffsetForLeaderEpochHandler: ApiHandler {
                         result.endOffset = found.endOffset
                     }
                 } else {
-                    result.errorCode = KafkaErrorCode.unknownTopicOrPartition.rawValue
+                    result.errorCode = await broker.absentPartitionError(TopicPartition(topic.topic, wanted.partition)).rawValue
                 }
                 results.append(result)
             }

@@ -49,7 +49,8 @@ struct ProduceHandler: ApiHandler {
             return fail(.transactionalIdAuthorizationFailed, "transactions are not supported by this broker yet")
         }
         guard let partition = broker.replicas.partition(TopicPartition(topic, data.index)) else {
-            return fail(.unknownTopicOrPartition, "This server does not host this topic-partition.")
+            let code = await broker.absentPartitionError(TopicPartition(topic, data.index))
+            return fail(code, code == .notLeaderOrFollower ? "This server is not the leader for \(topic)-\(data.index)." : "This server does not host this topic-partition.")
         }
         guard let records = data.records, records.readableBytes > 0 else {
             return fail(.invalidRecord, "Produce request carries no records for \(topic)-\(data.index)")

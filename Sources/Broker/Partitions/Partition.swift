@@ -3,7 +3,7 @@ import Logging
 import MartletProtocol
 import NIOCore
 
-/// One partition this node leads: its log, its idempotent-producer state and its offsets. An actor, so
+/// One partition this node hosts: its log, its idempotent-producer state and its offsets. An actor, so
 /// that appends and reads of one partition are serialised without locks; every call is per request
 /// (a batch, a fetch), never per record.
 public actor Partition {
@@ -15,8 +15,12 @@ public actor Partition {
     private var producers: ProducerStateTable
     private let appendSignal: AppendSignal
     private let logger: Logger
-    /// A single node leads every partition from epoch 0; replication bumps it on leader changes.
+    /// A single node leads every partition from epoch 0; under the controllers the metadata log says who
+    /// leads in which epoch (`applyLeadership`).
     public private(set) var leaderEpoch: Int32 = 0
+    /// Whether this replica serves produce and fetch. A replica the metadata log names a follower answers
+    /// NOT_LEADER_OR_FOLLOWER, so clients refresh their metadata and go to the leader.
+    public private(set) var isLeader: Bool
     private var unflushedMessages: Int64 = 0
     private var lastFlushMs: Int64
 
@@ -50,8 +54,9 @@ public actor Partition {
 
     init(
         topicPartition: TopicPartition, topicId: KafkaUUID, logDirectory: String, log: PartitionLog, config: PartitionConfig,
-        producers: ProducerStateTable, appendSignal: AppendSignal, logger: Logger
+        producers: ProducerStateTable, appendSignal: AppendSignal, isLeader: Bool, logger: Logger
     ) {
+        self.isLeader = isLeader
         self.topicPartition = topicPartition
         self.topicId = topicId
         self.logDirectory = logDirectory
@@ -73,9 +78,21 @@ public actor Partition {
 
     /// FENCED_LEADER_EPOCH for a client that knows an older leader, UNKNOWN_LEADER_EPOCH for a newer one;
     /// -1 means the client does not check.
+    /// A client that checks the epoch hears about it first, as from Kafka; then a follower refuses.
     public func checkLeaderEpoch(_ epoch: Int32) -> KafkaErrorCode? {
-        if epoch == -1 || epoch == leaderEpoch { return nil }
-        return epoch < leaderEpoch ? .fencedLeaderEpoch : .unknownLeaderEpoch
+        if epoch != -1 && epoch != leaderEpoch {
+            return epoch < leaderEpoch ? .fencedLeaderEpoch : .unknownLeaderEpoch
+        }
+        return isLeader ? nil : .notLeaderOrFollower
+    }
+
+    /// Takes the leadership the metadata log records for this replica.
+    func applyLeadership(isLeader: Bool, leaderEpoch: Int32) {
+        if isLeader != self.isLeader || leaderEpoch != self.leaderEpoch {
+            logger.info("\(topicPartition): \(isLeader ? "leader" : "follower") in leader epoch \(leaderEpoch)")
+        }
+        self.isLeader = isLeader
+        self.leaderEpoch = leaderEpoch
     }
 
     func reconfigure(_ config: PartitionConfig) {
@@ -86,6 +103,9 @@ public actor Partition {
     /// Appends a producer's batch: size and CRC checked, a retried idempotent batch answered with its
     /// original offset instead of being written twice, offsets assigned by the log.
     public func appendRecords(_ records: ByteBuffer, requiredAcks: Int16, now: Int64) throws(BrokerError) -> Appended {
+        guard isLeader else {
+            throw BrokerError(.notLeaderOrFollower, "This server is not the leader for partition \(topicPartition).")
+        }
         if requiredAcks == -1 && config.minInsyncReplicas > 1 {
             throw BrokerError(.notEnoughReplicas, "The size of the current ISR 1 is insufficient to satisfy the min.isr requirement of \(config.minInsyncReplicas) for partition \(topicPartition)")
         }
@@ -190,6 +210,9 @@ public actor Partition {
 
     /// DeleteRecords: -1 means up to the high watermark. Returns the new log start offset.
     public func deleteRecords(before offset: Int64) throws(BrokerError) -> Int64 {
+        guard isLeader else {
+            throw BrokerError(.notLeaderOrFollower, "This server is not the leader for partition \(topicPartition).")
+        }
         let target = offset == -1 ? log.logEndOffset : offset
         guard target >= 0, target <= log.logEndOffset else {
             throw BrokerError(.offsetOutOfRange, "Cannot increment the log start offset to \(offset) of partition \(topicPartition) since it is larger than the high watermark \(log.logEndOffset)")

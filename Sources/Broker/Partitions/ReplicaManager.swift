@@ -10,6 +10,9 @@ import Synchronization
 /// `cleaner-offset-checkpoint` up to date.
 public final class ReplicaManager: Sendable {
     private let partitions = Mutex<[TopicPartition: Partition]>([:])
+    /// Held across a whole check-open-insert, so two callers (an admin request and the metadata
+    /// reconciler) never open one log twice.
+    private let opening = Mutex<Void>(())
     /// Log directories whose clean-shutdown marker was found at start-up: their logs need no recovery scan.
     private let cleanlyShutDown: Set<String>
     private let config: BrokerConfig
@@ -66,15 +69,18 @@ public final class ReplicaManager: Sendable {
             compact: policy.contains("compact"))
     }
 
-    /// Opens (or creates) every partition of `topic` that is not open yet, in the log directory with the
-    /// fewest partitions, as Kafka places new partitions.
-    func ensurePartitions(of topic: TopicMetadata) throws {
-        for index in 0..<topic.partitionCount {
-            let topicPartition = TopicPartition(topic.name, index)
-            if partition(topicPartition) != nil { continue }
-            let directory = existingDirectory(of: topicPartition) ?? leastLoadedDirectory()
-            let opened = try open(topicPartition, topic: topic, in: directory)
-            partitions.withLock { $0[topicPartition] = opened }
+    /// Opens (or creates) the partitions `indexes` of `topic` that are not open yet, in the log directory
+    /// with the fewest partitions, as Kafka places new partitions. A single node hosts every partition and
+    /// leads it; under the controllers a new replica follows until the metadata log makes it leader.
+    func ensurePartitions(of topic: TopicMetadata, indexes: [Int32]) throws {
+        try opening.withLock { _ in
+            for index in indexes {
+                let topicPartition = TopicPartition(topic.name, index)
+                if partition(topicPartition) != nil { continue }
+                let directory = existingDirectory(of: topicPartition) ?? leastLoadedDirectory()
+                let opened = try open(topicPartition, topic: topic, in: directory)
+                partitions.withLock { $0[topicPartition] = opened }
+            }
         }
     }
 
@@ -95,7 +101,7 @@ public final class ReplicaManager: Sendable {
         let producers = try ProducerStateRecovery.recover(log: log)
         return Partition(
             topicPartition: topicPartition, topicId: topic.id, logDirectory: directory, log: log, config: partitionConfig,
-            producers: producers, appendSignal: appendSignal, logger: logger)
+            producers: producers, appendSignal: appendSignal, isLeader: !config.isClusterBroker, logger: logger)
     }
 
     private func existingDirectory(of topicPartition: TopicPartition) -> String? {

@@ -1,9 +1,14 @@
 import Foundation
 
+/// Where InitProducerId gets fresh producer ids: never the same one twice in the cluster.
+public protocol ProducerIdSource: Sendable {
+    func next() async throws -> Int64
+}
+
 /// Hands out producer ids, never the same one twice, even across restarts: ids are reserved in blocks of
 /// `blockSize` by persisting the block's end before any id in it is used (as AllocateProducerIds does with
 /// ProducerIdsRecord), so a crash wastes at most one block.
-public actor ProducerIdAllocator {
+public actor ProducerIdAllocator: ProducerIdSource {
     public static let blockSize: Int64 = 1000
 
     private let path: String

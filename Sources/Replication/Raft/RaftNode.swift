@@ -24,7 +24,7 @@ public enum RaftRole: Hashable, Sendable {
 /// followers Fetch, the leader answers with entries, a diverging epoch or a snapshot id. Every decision
 /// depends only on the inputs and the seeded generator, so a simulation replays exactly from its seed.
 public struct RaftNode: Sendable {
-    public let config: RaftConfig
+    public private(set) var config: RaftConfig
     var random: SplitMix64
     var log: RaftLog
     /// The latest snapshot, kept to serve FetchSnapshot.
@@ -96,6 +96,11 @@ public struct RaftNode: Sendable {
         case .follower: quorumState.leaderId
         default: nil
         }
+    }
+
+    /// Replaces the replicas allowed to fetch without voting (the brokers the metadata log has registered).
+    public mutating func setObservers(_ observers: Set<ReplicaID>) {
+        config.observers = observers
     }
 
     /// The entry at `offset`, if still in the log.

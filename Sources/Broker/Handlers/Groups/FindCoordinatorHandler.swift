@@ -1,8 +1,8 @@
 import MartletProtocol
 
-/// FindCoordinator (key 10): which node coordinates a group. This node leads every partition of
-/// `__consumer_offsets`, so it is the answer for every group, once the topic exists (the first lookup
-/// creates it, as Kafka does) and the group's partition is loaded. v4+ batch several keys.
+/// FindCoordinator (key 10): which node coordinates a group: the leader of the group's partition of
+/// `__consumer_offsets`, once the topic exists (the first lookup creates it, as Kafka does) and, when
+/// that is this node, the partition is loaded. v4+ batch several keys.
 ///
 /// Transaction coordinators do not exist yet: a transactional producer is refused with
 /// TRANSACTIONAL_ID_AUTHORIZATION_FAILED (fatal to the client, as InitProducerId answers it) rather than
@@ -38,11 +38,15 @@ struct FindCoordinatorHandler: ApiHandler {
         switch KeyType(rawValue: type) {
         case .group:
             if key.isEmpty { return failure(.invalidRequest, "Group id must not be empty.") }
-            if let error = await groups.prepareToCoordinate(key) { return failure(error.code, error.message) }
-            guard let listener = broker.config.advertisedListeners.first else {
-                return failure(.coordinatorNotAvailable, "This node advertises no listener.")
+            let node: Int32
+            switch await groups.coordinator(for: key) {
+            case .success(let leader): node = leader
+            case .failure(let error): return failure(error.code, error.message)
             }
-            return .init(key: key, nodeId: broker.config.nodeId, host: listener.host, port: Int32(listener.port), errorCode: 0, errorMessage: nil)
+            guard let endpoint = await broker.metadata.liveBrokers().first(where: { $0.id == node }) else {
+                return failure(.coordinatorNotAvailable, "The coordinator \(node) is not available.")
+            }
+            return .init(key: key, nodeId: node, host: endpoint.host, port: endpoint.port, errorCode: 0, errorMessage: nil)
         case .transaction:
             return failure(.transactionalIdAuthorizationFailed, "Transactions are not supported by this broker yet.")
         case .share, nil:
