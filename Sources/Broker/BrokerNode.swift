@@ -6,8 +6,8 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
-/// One running node: opens the state, binds the listener, serves until SIGTERM or SIGINT, then shuts down
-/// cleanly (stops accepting, ends connections, flushes and closes the logs).
+/// One broker process: runs a `BrokerServer` until SIGTERM or SIGINT, then stops it cleanly (controlled
+/// shutdown under the controllers, connections ended, logs flushed and closed).
 public struct BrokerNode: Sendable {
     let config: BrokerConfig
     let logger: Logger
@@ -24,67 +24,14 @@ public struct BrokerNode: Sendable {
             await terminated.value
             signalled.store(true, ordering: .relaxed)
         }
-        let membership = config.isClusterBroker ? try ClusterMembership(config: config, logger: logger) : nil
-        let core = try membership.map {
-            try BrokerCore(config: config, logger: logger, metadata: $0.store, producerIds: $0.producerIds)
-        } ?? BrokerCore(config: config, logger: logger)
-        let groups = GroupCoordinator(broker: core)
-        let started = ContinuousClock.now
-        if let membership {
-            // The metadata log decides which partitions this broker hosts: they are opened as the image
-            // is reconciled, and the broker serves once the controller unfences it, which it does only
-            // after the broker has applied the log up to its own registration.
-            await membership.start(core: core, groups: groups)
-            logger.info("broker \(config.nodeId): waiting to catch up with the metadata log and be unfenced")
-            while await membership.lifecycle.isFenced {
-                if signalled.load(ordering: .relaxed) {
-                    logger.info("shutting down before serving")
-                    await membership.stop(controlledShutdownTimeoutMs: 0)
-                    await core.replicas.shutdown()
-                    return
-                }
-                try? await Task.sleep(for: .milliseconds(20))
-            }
-            core.replicas.markRunning()
-            await core.replicas.writeCheckpoints()
-        } else {
-            try await core.openPartitions()
-            await groups.loadExistingTopic()
+        guard let server = try await BrokerServer.start(config: config, logger: logger, stopRequested: { signalled.load(ordering: .relaxed) }) else {
+            return
         }
-        logger.info("opened \(core.replicas.allPartitions().count) partition(s) in \(ContinuousClock.now - started)")
-        let server = KafkaServer(
-            handlers: Self.handlers(core, groups: groups, membership: membership),
-            limits: .init(
-                maximumFrameSize: config.socketRequestMaxBytes, queuedMaxRequests: config.queuedMaxRequests,
-                idleTimeoutMs: config.connectionsMaxIdleMs, maximumConnections: config.maxConnections),
-            logger: logger
-        )
-        let listener = config.listeners[0]
-        let bound = try await server.bind(
-            host: listener.host.isEmpty ? "0.0.0.0" : listener.host, port: listener.port, group: MultiThreadedEventLoopGroup.singleton)
-        logger.info("node \(config.nodeId) of cluster \(core.clusterId) listening on \(listener.host):\(bound.localPort ?? listener.port)")
-
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await bound.run() }
-            group.addTask { await terminated.value }
-            group.addTask { await core.replicas.runMaintenance() }
-            if config.logCleanerEnable {
-                group.addTask { await core.replicas.runCleaner() }
-            }
-            _ = try await group.next()
-            logger.info("shutting down")
-            await membership?.stop(controlledShutdownTimeoutMs: Self.controlledShutdownTimeoutMs)
-            await bound.close()
-            group.cancelAll()
-        }
-        await groups.shutdown()
-        await core.replicas.shutdown()
+        await terminated.value
+        logger.info("shutting down")
+        await server.stop()
         logger.info("stopped")
     }
-
-    /// How long a broker under the controllers waits for them to move its leaderships away before it
-    /// stops anyway (Kafka retries controlled shutdown for about as long).
-    static let controlledShutdownTimeoutMs: Int64 = 15_000
 
     static func handlers(_ core: BrokerCore, groups: GroupCoordinator, membership: ClusterMembership? = nil) -> HandlerRegistry {
         let box = RegistryBox()

@@ -30,6 +30,8 @@ actor BrokerLifecycle {
             name: ControllerBootstrap.metadataVersionFeature, minSupportedVersion: 1,
             maxSupportedVersion: ControllerBootstrap.metadataVersionLevel),
     ]
+    /// How long one registration or heartbeat may take, failing over to another controller included.
+    private var requestTimeoutMs: Int64 { max(2 * config.brokerHeartbeatIntervalMs, 1_000) }
     static let registrationVersion: Int16 = 4
     static let heartbeatVersion: Int16 = 1
 
@@ -82,7 +84,7 @@ actor BrokerLifecycle {
         request.previousBrokerEpoch = brokerEpoch ?? -1
         do {
             let response = try await channel.send(
-                request, version: Self.registrationVersion, timeoutMs: config.brokerHeartbeatIntervalMs * 2,
+                request, version: Self.registrationVersion, timeoutMs: requestTimeoutMs,
                 isNotController: { $0.errorCode == KafkaErrorCode.notController.rawValue })
             guard response.errorCode == 0 else {
                 logger.error("broker \(config.nodeId): registration refused with error \(response.errorCode)")
@@ -107,7 +109,7 @@ actor BrokerLifecycle {
         let response: BrokerHeartbeatResponse
         do {
             response = try await channel.send(
-                request, version: Self.heartbeatVersion, timeoutMs: config.brokerHeartbeatIntervalMs * 2,
+                request, version: Self.heartbeatVersion, timeoutMs: requestTimeoutMs,
                 isNotController: { $0.errorCode == KafkaErrorCode.notController.rawValue })
         } catch {
             logger.warning("broker \(config.nodeId): heartbeat not answered: \(error.message)")

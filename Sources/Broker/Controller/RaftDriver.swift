@@ -39,6 +39,10 @@ public actor RaftDriver {
     /// The active-controller side, nil on a node that only runs the quorum (Raft-level tests).
     var controller: ActiveController?
     private var lastRole: RaftRole?
+    /// Fetches from caught-up replicas, held until there is something new for them (`RaftDriver+FetchParking`).
+    var parkedFetches: [ParkedFetch] = []
+    /// The high watermark last sent to each replica: an empty answer carrying a newer one is news.
+    var highWatermarkSent: [ReplicaID: Int64] = [:]
 
     /// Opens the metadata log under `metadata.log.dir` and rebuilds the core from it.
     public init(config: BrokerConfig, applier: any MetadataApplier, controller: ActiveController? = nil, logger: Logger) throws {
@@ -49,6 +53,9 @@ public actor RaftDriver {
         raftConfig.fetchTimeoutMs = config.quorumFetchTimeoutMs
         raftConfig.electionBackoffMaxMs = config.quorumElectionBackoffMaxMs
         raftConfig.requestTimeoutMs = config.quorumRequestTimeoutMs
+        // The leader parks a caught-up fetch until the log or the high watermark moves, so the next one
+        // can go out at once: entries commit and reach brokers in round trips, not polling intervals.
+        raftConfig.fetchIdleIntervalMs = 0
         let listener = config.controllerListenerNames.first ?? "CONTROLLER"
         context = RaftWireContext(
             localId: config.nodeId, clusterId: config.clusterId,
@@ -85,6 +92,7 @@ public actor RaftDriver {
     public func stop() async {
         stopped = true
         controller?.deactivate()
+        releaseParkedFetches(now: .max)
         ticker?.cancel()
         await ticker?.value
         ticker = nil
@@ -119,7 +127,7 @@ public actor RaftDriver {
     /// Answers a KRaft request received at `version`: maps it onto the core, steps it, and returns the
     /// core's answer as the Kafka response. A request refused by the mapping (wrong partition, cluster or
     /// voter) is answered with its error code and never reaches the core.
-    public func handle(_ request: RaftWireRequest, version: Int16) -> RaftWireResponse? {
+    public func handle(_ request: RaftWireRequest, version: Int16) async -> RaftWireResponse? {
         guard !stopped else { return try? RaftWire.errorResponse(request.apiKey, .notController) }
         let inbound: RaftInbound
         do {
@@ -129,9 +137,17 @@ public actor RaftDriver {
             return try? RaftWire.errorResponse(request.apiKey, error.errorCode)
         }
         node.step(inbound.message, from: inbound.from)
-        guard let answer = process(answering: inbound.from) else {
+        guard var answer = process(answering: inbound.from) else {
             return try? RaftWire.errorResponse(request.apiKey, .unknownServerError)
         }
+        if case .fetch = inbound.message, isNothingNew(answer, for: inbound.from) {
+            await parkFetch()
+            if !stopped {
+                node.step(inbound.message, from: inbound.from)
+                answer = process(answering: inbound.from) ?? answer
+            }
+        }
+        if case .fetchResponse(let response) = answer { highWatermarkSent[inbound.from] = response.highWatermark }
         do {
             return try RaftWire.response(answer, context: context, recordTimestamp: Self.nowMs())
         } catch {
@@ -153,6 +169,7 @@ public actor RaftDriver {
         node.tick(nowMs: now)
         process(answering: nil)
         tickController(now: now)
+        releaseParkedFetches(now: now)
     }
 
     /// Drains the core's readies in RaftReady's order: quorum state durable, log operations applied and
@@ -192,8 +209,10 @@ public actor RaftDriver {
         if node.role != lastRole {
             logger.info("node \(nodeId): metadata quorum \(node.role) in epoch \(node.epoch), leader \(node.currentLeader.map(String.init) ?? "none")")
             lastRole = node.role
+            highWatermarkSent = [:]
         }
         updateController()
+        releaseParkedFetches(now: nil)
         return answer
     }
 

@@ -17,9 +17,12 @@ public struct RaftConfig: Sendable {
     public var fetchTimeoutMs: Int64 = 2000
     /// `controller.quorum.request.timeout.ms`: an unanswered request is sent again after this long.
     public var requestTimeoutMs: Int64 = 2000
-    /// How long a caught-up follower waits before fetching again (Kafka parks the fetch on the leader for
-    /// up to this long instead; a pure state machine polls).
+    /// How long a caught-up follower waits before fetching again. Kafka parks the fetch on the leader
+    /// instead (its driver here does too, and sets this to 0); a simulation without parking polls.
     public var fetchIdleIntervalMs: Int64 = 500
+    /// How long a follower waits before fetching again after an error answer (an observer not yet known
+    /// to the leader, a leader that just stepped down).
+    public var fetchErrorBackoffMs: Int64 = 500
     /// `metadata.max.idle.interval.ms`: an idle leader appends a no-op this often.
     public var idleIntervalMs: Int64 = 500
     /// The byte budget of one Fetch response (`controller.quorum.fetch.max.bytes`-like).

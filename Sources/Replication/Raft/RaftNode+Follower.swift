@@ -39,7 +39,7 @@ extension RaftNode {
         guard role == .follower, from == quorumState.leaderId, response.epoch == epoch else { return }
         if response.error != .none {
             fetchSentMs = nil
-            nextFetchMs = nowMs + config.fetchIdleIntervalMs
+            nextFetchMs = nowMs + config.fetchErrorBackoffMs
             return
         }
         // An answer to an earlier position (duplicated, reordered, or from before a truncation) says

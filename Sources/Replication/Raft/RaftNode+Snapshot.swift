@@ -66,7 +66,7 @@ extension RaftNode {
         guard response.error == .none else {
             // The leader has moved on to a newer snapshot (or stopped leading): start over with a fetch.
             snapshotDownload = nil
-            nextFetchMs = nowMs + (response.error == .snapshotNotFound ? 0 : config.fetchIdleIntervalMs)
+            nextFetchMs = nowMs + (response.error == .snapshotNotFound ? 0 : config.fetchErrorBackoffMs)
             return
         }
         let have = Int64(download.bytes.count)

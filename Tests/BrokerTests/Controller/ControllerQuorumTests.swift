@@ -26,14 +26,20 @@ struct ControllerQuorumTests {
         let root = "/tmp/martlet-controller-tests-\(UUID().uuidString)"
         let ports: [Int32: Int]
         let activeControllers: Bool
+        /// More settings for every controller (broker session timeouts, snapshot thresholds).
+        let settings: [String: String]
         var servers: [Int32: ControllerServer] = [:]
         var appliers: [Int32: CommittedEntryCounter] = [:]
         var images: [Int32: MetadataImageApplier] = [:]
 
-        init(activeControllers: Bool = false) throws {
+        init(activeControllers: Bool = false, settings: [String: String] = [:]) throws {
             ports = Dictionary(uniqueKeysWithValues: try [1, 2, 3].map { (Int32($0), try Self.freePort()) })
             self.activeControllers = activeControllers
+            self.settings = settings
         }
+
+        /// `controller.quorum.voters` for these controllers.
+        var voters: String { ports.keys.sorted().map { "\($0)@127.0.0.1:\(ports[$0]!)" }.joined(separator: ",") }
 
         static func freePort() throws -> Int {
             let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).wait()
@@ -42,13 +48,12 @@ struct ControllerQuorumTests {
         }
 
         func config(_ id: Int32) throws -> BrokerConfig {
-            let voters = ports.keys.sorted().map { "\($0)@127.0.0.1:\(ports[$0]!)" }.joined(separator: ",")
             var settings: [(key: String, value: String)] = [
                 ("node.id", "\(id)"), ("process.roles", "controller"), ("controller.quorum.voters", voters),
                 ("controller.listener.names", "CONTROLLER"), ("listeners", "CONTROLLER://127.0.0.1:\(ports[id]!)"),
                 ("log.dirs", "\(root)/node-\(id)"), ("cluster.id", ControllerQuorumTests.clusterId),
             ]
-            settings += ControllerQuorumTests.timeouts.map { ($0.key, $0.value) }
+            settings += ControllerQuorumTests.timeouts.merging(self.settings) { $1 }.map { ($0.key, $0.value) }
             return try BrokerConfig(settings)
         }
 

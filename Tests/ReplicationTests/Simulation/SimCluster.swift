@@ -114,6 +114,7 @@ final class SimCluster {
         config.fetchTimeoutMs = 400
         config.requestTimeoutMs = 100
         config.fetchIdleIntervalMs = 50
+        config.fetchErrorBackoffMs = 50
         config.idleIntervalMs = 100
         config.fetchMaxBytes = 64
         config.snapshotChunkBytes = 48
