@@ -160,11 +160,11 @@ enum FileIO {
         guard path.withCString({ rmdir($0) }) == 0 || errno == ENOENT else { throw fail("rmdir", path) }
     }
 
-    /// Creates `path` and its missing parents.
+    /// Creates `path` and its missing parents; a relative path stays relative to the working directory.
     static func makeDirectories(_ path: String) throws(LogError) {
-        var prefix = ""
+        var prefix = path.hasPrefix("/") ? "/" : ""
         for component in path.split(separator: "/", omittingEmptySubsequences: true) {
-            prefix += "/" + component
+            prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + component
             if prefix.withCString({ mkdir($0, 0o755) }) != 0 && errno != EEXIST { throw fail("mkdir", prefix) }
         }
     }
