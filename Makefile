@@ -5,13 +5,19 @@ FUZZ_SECONDS ?= 600
 FUZZ_SCRATCH = .build-fuzz
 BENCH_SCRATCH = .build-bench
 
-.PHONY: build run test conformance check-generated generate fuzz bench capture clean
+.PHONY: build run run-single test conformance check-generated generate fuzz bench capture clean
 
 build:
 	$(SWIFT) build
 
-## The main job for now: one broker on 127.0.0.1:9092 with data under .martlet-data (Ctrl-C stops it).
+## The main job: 3 controllers and 3 brokers (config/cluster/) on 127.0.0.1, brokers on 9092-9094,
+## data and logs under .martlet-data (Ctrl-C stops them, brokers first).
 run:
+	$(SWIFT) build -c release --product martlet
+	scripts/run-cluster.sh $(CURDIR)/.build/release/martlet
+
+## One broker alone on 127.0.0.1:9092 (config/server.properties), without controllers.
+run-single:
 	$(SWIFT) build -c release --product martlet
 	$(CURDIR)/.build/release/martlet server --config config/server.properties
 

@@ -81,6 +81,7 @@ actor BrokerLifecycle {
             .init(name: $0.name, host: $0.host, port: UInt16($0.port), securityProtocol: Self.plaintext)
         }
         request.features = Self.supportedFeatures
+        request.rack = nil
         request.previousBrokerEpoch = brokerEpoch ?? -1
         do {
             let response = try await channel.send(
