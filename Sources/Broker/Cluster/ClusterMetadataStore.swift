@@ -103,11 +103,8 @@ actor ClusterMetadataStore: MetadataStore {
         request.topics = [creatable]
         request.timeoutMs = Int32(Self.controllerTimeoutMs)
         request.validateOnly = validateOnly
-        let response = try await channel.send(
-            request, version: 7, timeoutMs: Self.controllerTimeoutMs,
-            isNotController: { $0.topics.contains { $0.errorCode == KafkaErrorCode.notController.rawValue } })
-        guard let result = response.topics.first else { throw BrokerError(.unknownServerError, "The controller answered no topic.") }
-        try Self.check(result.errorCode, result.errorMessage)
+        let response = try await forward(request, version: 7) { $0.topics.map { ($0.errorCode, $0.errorMessage) } }
+        let result = response.topics[0]
         let created = TopicMetadata(
             name: topic.name, id: result.topicId, partitionCount: result.numPartitions, replicationFactor: result.replicationFactor,
             configs: topic.configs)
@@ -125,11 +122,7 @@ actor ClusterMetadataStore: MetadataStore {
         var request = DeleteTopicsRequest()
         request.topicNames = [name]
         request.timeoutMs = Int32(Self.controllerTimeoutMs)
-        let response = try await channel.send(
-            request, version: 5, timeoutMs: Self.controllerTimeoutMs,
-            isNotController: { $0.responses.contains { $0.errorCode == KafkaErrorCode.notController.rawValue } })
-        guard let result = response.responses.first else { throw BrokerError(.unknownServerError, "The controller answered no topic.") }
-        try Self.check(result.errorCode, result.errorMessage)
+        _ = try await forward(request, version: 5) { $0.responses.map { ($0.errorCode, $0.errorMessage) } }
         let id = existing.id
         await waitForImage { $0.topicsById[id] == nil }
         return existing
@@ -142,11 +135,7 @@ actor ClusterMetadataStore: MetadataStore {
         var request = CreatePartitionsRequest()
         request.topics = [topic]
         request.timeoutMs = Int32(Self.controllerTimeoutMs)
-        let response = try await channel.send(
-            request, version: 3, timeoutMs: Self.controllerTimeoutMs,
-            isNotController: { $0.results.contains { $0.errorCode == KafkaErrorCode.notController.rawValue } })
-        guard let result = response.results.first else { throw BrokerError(.unknownServerError, "The controller answered no topic.") }
-        try Self.check(result.errorCode, result.errorMessage)
+        _ = try await forward(request, version: 3) { $0.results.map { ($0.errorCode, $0.errorMessage) } }
         await waitForImage { $0.topic(named: name).map { $0.partitions.count >= count } ?? true }
         guard let grown = self.topic(named: name) else { throw BrokerError(.unknownTopicOrPartition, "The topic '\(name)' does not exist.") }
         return grown
@@ -165,11 +154,7 @@ actor ClusterMetadataStore: MetadataStore {
         }
         var request = IncrementalAlterConfigsRequest()
         request.resources = [resource]
-        let response = try await channel.send(
-            request, version: 1, timeoutMs: Self.controllerTimeoutMs,
-            isNotController: { $0.responses.contains { $0.errorCode == KafkaErrorCode.notController.rawValue } })
-        guard let result = response.responses.first else { throw BrokerError(.unknownServerError, "The controller answered no resource.") }
-        try Self.check(result.errorCode, result.errorMessage)
+        _ = try await forward(request, version: 1) { $0.responses.map { ($0.errorCode, $0.errorMessage) } }
         await waitForImage { ($0.configs[ConfigResource(.topic, name)] ?? [:]) == configs }
         guard let altered = topic(named: name) else { throw BrokerError(.unknownTopicOrPartition, "The topic '\(name)' does not exist.") }
         return altered
@@ -179,10 +164,23 @@ actor ClusterMetadataStore: MetadataStore {
     static let setOperation: Int8 = 0
     static let deleteOperation: Int8 = 1
 
-    private static func check(_ errorCode: Int16, _ message: String?) throws(BrokerError) {
-        guard errorCode != 0 else { return }
-        let code = KafkaErrorCode(rawValue: errorCode) ?? .unknownServerError
-        throw BrokerError(code, message ?? code.name)
+    /// Sends a request about one resource to the active controller (again to the next one while the
+    /// answer is NOT_CONTROLLER) and throws the error its one result carries; `results` reads the
+    /// response's per-resource error codes and messages.
+    private func forward<Request: KafkaRequest>(
+        _ request: Request, version: Int16, results: @escaping @Sendable (Request.Response) -> [(code: Int16, message: String?)]
+    ) async throws(BrokerError) -> Request.Response {
+        let response = try await channel.send(
+            request, version: version, timeoutMs: Self.controllerTimeoutMs,
+            isNotController: { results($0).contains { $0.code == KafkaErrorCode.notController.rawValue } })
+        guard let result = results(response).first else {
+            throw BrokerError(.unknownServerError, "The controller answered \(Request.apiKey.name) without a result.")
+        }
+        if result.code != 0 {
+            let code = KafkaErrorCode(rawValue: result.code) ?? .unknownServerError
+            throw BrokerError(code, result.message ?? code.name)
+        }
+        return response
     }
 
     /// Returns once the published image satisfies `condition`, or after `propagationTimeoutMs`.
