@@ -44,6 +44,7 @@ public final class BrokerServer: Sendable {
                 }
                 try? await Task.sleep(for: .milliseconds(20))
             }
+            core.replicas.deleteStrayLogs()
             core.replicas.markRunning()
             await core.replicas.writeCheckpoints()
         } else {

@@ -115,6 +115,29 @@ public final class ReplicaManager: Sendable {
         return config.logDirectories.min { counts[$0, default: 0] < counts[$1, default: 0] }!
     }
 
+    /// Deletes the partition directories no open partition uses (Kafka's stray logs): under the controllers,
+    /// replicas of topics deleted while this broker was down. Called once the broker has caught up with the
+    /// metadata log and opened every partition it places here; a directory counts as a partition only if
+    /// it holds Kafka's `partition.metadata`, so nothing else in a log directory is touched (the metadata
+    /// log, which has one too, is not a partition of this manager and is kept).
+    func deleteStrayLogs() {
+        opening.withLock { _ in
+            let open = Set(allPartitions().map { FileIO.join($0.logDirectory, $0.topicPartition.directoryName) })
+            for directory in config.logDirectories {
+                for name in (try? FileIO.list(directory)) ?? [] {
+                    let path = FileIO.join(directory, name)
+                    guard name != MetadataLog.directoryName, !open.contains(path), FileManager.default.fileExists(atPath: PartitionMetadataFile(partitionDirectory: path).path) else { continue }
+                    logger.warning("deleting stray log \(path): the metadata log places no replica of it on this broker")
+                    do {
+                        try FileManager.default.removeItem(atPath: path)
+                    } catch {
+                        logger.error("cannot delete stray log \(path): \(error)")
+                    }
+                }
+            }
+        }
+    }
+
     /// Closes and deletes every partition of `topic`.
     func removePartitions(of topic: String) async {
         let removed = partitions.withLock { partitions -> [Partition] in

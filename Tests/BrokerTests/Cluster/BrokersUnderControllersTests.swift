@@ -123,7 +123,7 @@ struct BrokersUnderControllersTests {
         await cluster.stopAll()
     }
 
-    @Test("a stopped broker is fenced: no longer listed, and its partitions lose their leader")
+    @Test("a stopped broker is fenced: no longer listed, its partitions lose their leader; back, it deletes the logs of a topic deleted meanwhile")
     func stoppedBrokerIsFenced() async throws {
         let cluster = try Brokers()
         do {
@@ -132,10 +132,17 @@ struct BrokersUnderControllersTests {
             try await cluster.start(broker: 5)
             let four = cluster.connection(to: 4)
             _ = try await Self.eventually(four, within: 5) { $0.brokers.count == 2 }
-            let create = CreateTopicsRequest(topics: [.init(name: "events", numPartitions: 2, replicationFactor: 1)], timeoutMs: 5_000)
-            #expect(try await four.send(create, version: 7, timeoutMs: 10_000).topics.first?.errorCode == 0)
+            let create = CreateTopicsRequest(
+                topics: [.init(name: "events", numPartitions: 2, replicationFactor: 1), .init(name: "gone", numPartitions: 2, replicationFactor: 1)],
+                timeoutMs: 5_000)
+            #expect(try await four.send(create, version: 7, timeoutMs: 10_000).topics.map(\.errorCode) == [0, 0])
+            let fiveLogs = "\(cluster.controllers.root)/broker-5"
+            let goneOnFive = try FileManager.default.contentsOfDirectory(atPath: fiveLogs).filter { $0.hasPrefix("gone-") }
+            #expect(goneOnFive.count == 1)
 
             await cluster.stop(broker: 5)
+            let delete = DeleteTopicsRequest(topicNames: ["gone"], timeoutMs: 5_000)
+            #expect(try await four.send(delete, version: 5, timeoutMs: 10_000).responses.first?.errorCode == 0)
             let after = try await Self.eventually(four, within: 5) { $0.brokers.count == 1 }
             #expect(after.brokers.map(\.nodeId) == [4])
             let events = try #require(after.topics.first { $0.name == "events" })
@@ -149,6 +156,10 @@ struct BrokersUnderControllersTests {
                 response.brokers.count == 2 && response.topics.first { $0.name == "events" }?.partitions.allSatisfy { $0.leaderId != -1 } == true
             }
             #expect(back.brokers.map(\.nodeId).sorted() == [4, 5])
+            let left = try FileManager.default.contentsOfDirectory(atPath: fiveLogs)
+            #expect(!left.contains { $0.hasPrefix("gone-") })
+            #expect(left.contains(MetadataLog.directoryName))
+            #expect(left.contains { $0.hasPrefix("events-") })
             await four.close()
         } catch {
             await cluster.stopAll()
