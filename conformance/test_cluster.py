@@ -521,8 +521,20 @@ def test_consumer_group_across_brokers(cluster):
         c.subscribe([topic])
     seen: set[tuple[int, int]] = set()
     t0 = time.monotonic()
+
+    def settled():
+        """Everything read, 3 partitions each, and each owner's position at the end (so its last
+        batch was committed after the last rebalance)."""
+        if len(seen) < 600:
+            return False
+        for c in members.values():
+            a = c.assignment()
+            if len(a) != 3 or any(tp.offset != 100 for tp in c.position(a)):
+                return False
+        return True
+
     try:
-        while not (len(seen) == 600 and all(len(c.assignment()) == 3 for c in members.values())):
+        while not settled():
             assert time.monotonic() - t0 < 60, \
                 f"read {len(seen)}/600, assignments {[len(c.assignment()) for c in members.values()]}"
             for c in members.values():
