@@ -195,6 +195,41 @@ def describe_topic_configs_v1(port: int, topic: str) -> dict:
     return {"error_code": err, "configs": dict(configs or [])}
 
 
+def create_partitions_v1(port: int, topic: str, count: int, assignments: list[list[int]] | None = None) -> tuple[int, str | None]:
+    """CreatePartitions v1 of one topic (assignments null unless given): (error code, message)."""
+    a = kw.i32(-1) if assignments is None else kw.array([kw.array([kw.i32(b) for b in asg]) for asg in assignments])
+    body = kw.array([kw.string(topic) + kw.i32(count) + a]) + kw.i32(10000) + kw.i8(0)
+    r = kw.Reader(call(port, 37, 1, body, timeout=15))
+    r.i32()
+    ((_name, code, message),) = r.array(lambda r: (r.string(), r.i16(), r.string()))
+    return code, message
+
+
+def delete_topics_v1(port: int, topic: str) -> int:
+    """DeleteTopics v1 of one topic: its error code."""
+    r = kw.Reader(call(port, 20, 1, kw.array([kw.string(topic)]) + kw.i32(10000), timeout=15))
+    r.i32()
+    ((_name, code),) = r.array(lambda r: (r.string(), r.i16()))
+    return code
+
+
+def incremental_alter_topic_config_v0(port: int, topic: str, name: str, value: str | None, op: int = 0) -> int:
+    """IncrementalAlterConfigs v0 of one topic config (op 0 SET, 1 DELETE): the resource's error code."""
+    body = (kw.array([kw.i8(2) + kw.string(topic) + kw.array([kw.string(name) + kw.i8(op) + kw.string(value)])])
+            + kw.i8(0))
+    r = kw.Reader(call(port, 44, 0, body, timeout=15))
+    r.i32()
+    ((code, _msg, _type, _name),) = r.array(lambda r: (r.i16(), r.string(), r.i8(), r.string()))
+    return code
+
+
+def create_topic_v2(port: int, topic: str, partitions: int, rf: int) -> int:
+    """CreateTopics v2 of one topic: its error code."""
+    (t,) = kw.parse_create_topics_v2(call(port, kw.API_CREATE_TOPICS, 2,
+                                          kw.create_topics_v2([(topic, partitions, rf)]), timeout=15))["topics"]
+    return t["error_code"]
+
+
 def java_hash(s: str) -> int:
     """Java's String.hashCode (UTF-16 code units, int32 wrap-around)."""
     h = 0
@@ -324,24 +359,35 @@ class Cluster:
             o.update(controller_overrides or {})
             self.controllers[i] = brokerproc.BrokerProcess(
                 "martlet", self.workdir / f"controller-{i}", overrides=o, port=port, name=f"controller-{i}")
+        self.broker_overrides = dict(broker_overrides or {})
         ids = broker_ids or list(range(controllers + 1, controllers + 1 + brokers))
-        self.brokers: dict[int, brokerproc.BrokerProcess] = {}
-        for i in ids:
-            port = brokerproc.free_port()
-            o = {"node.id": i, "process.roles": "broker", "controller.quorum.voters": self.voters,
-                 "controller.listener.names": "CONTROLLER", "cluster.id": cluster_id,
-                 "listeners": f"PLAINTEXT://127.0.0.1:{port}",
-                 "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port}"}
-            o.update(broker_overrides or {})
-            b = brokerproc.BrokerProcess("martlet", self.workdir / f"broker-{i}", overrides=o, port=port,
-                                         name=f"broker-{i}")
-            b.node_id = i
-            self.brokers[i] = b
+        self.brokers: dict[int, brokerproc.BrokerProcess] = {i: self._broker_process(i, f"broker-{i}")
+                                                             for i in ids}
+        self.extras: list[brokerproc.BrokerProcess] = []
         self.ready_seconds: float | None = None
+
+    def _broker_process(self, node_id: int, name: str, overrides: dict | None = None) -> brokerproc.BrokerProcess:
+        port = brokerproc.free_port()
+        o = {"node.id": node_id, "process.roles": "broker", "controller.quorum.voters": self.voters,
+             "controller.listener.names": "CONTROLLER", "cluster.id": self.cluster_id,
+             "listeners": f"PLAINTEXT://127.0.0.1:{port}",
+             "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port}"}
+        o.update(self.broker_overrides)
+        o.update(overrides or {})
+        b = brokerproc.BrokerProcess("martlet", self.workdir / name, overrides=o, port=port, name=name)
+        b.node_id = node_id
+        return b
+
+    def extra_broker(self, node_id: int, name: str, overrides: dict | None = None) -> brokerproc.BrokerProcess:
+        """A broker process with this cluster's settings (`overrides` win) that is not one of
+        `brokers`: a duplicate id, a foreign cluster id. Not started; stopped with the cluster."""
+        b = self._broker_process(node_id, name, overrides)
+        self.extras.append(b)
+        return b
 
     # -- description
     def processes(self) -> list[brokerproc.BrokerProcess]:
-        return [*self.controllers.values(), *self.brokers.values()]
+        return [*self.controllers.values(), *self.brokers.values(), *self.extras]
 
     def bootstrap(self, ids: list[int] | None = None) -> str:
         return ",".join(self.brokers[i].bootstrap for i in (ids or self.brokers))
@@ -369,7 +415,7 @@ class Cluster:
         the controllers; SIGKILL after `grace`. Returns the exit codes by process name."""
         codes = {}
         with ThreadPoolExecutor(max_workers=len(self.processes())) as pool:
-            for group in (self.brokers.values(), self.controllers.values()):
+            for group in ([*self.brokers.values(), *self.extras], self.controllers.values()):
                 procs = list(group)
                 for p, rc in zip(procs, pool.map(lambda p: p.stop(grace), procs)):
                     codes[p.name] = rc

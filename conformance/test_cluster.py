@@ -16,8 +16,11 @@ The fault tests start a cluster each: kill -9 of a broker (fenced after broker.s
 leaders with higher epochs for the RF 3 partitions it led, RF 1 partitions offline; restarted, it
 re-registers with a new broker epoch and is listed again), SIGTERM (controlled shutdown: leadership
 moved before the exit, exit 0), kill -9 of the active controller (brokers keep serving, admin works again
-once a new controller is active, no broker fenced by the failover). Partition replication is not built
-yet: produce/consume uses RF 1 topics, RF 3 topics only acks=1 and metadata.
+once a new controller is active, every broker follows the new one within 3 s of its election and sees a
+new topic within 1 s of its CreateTopics answer, no broker fenced by the failover), brokers started
+before the controllers, a whole-cluster restart on the same dirs, and a duplicate broker id and a
+foreign cluster id that must never be registered. Partition replication is not built yet:
+produce/consume uses RF 1 topics, RF 3 topics only acks=1 and metadata.
 
 Timings (time to fence, to re-list, failover) go to the measurements in the terminal summary and stdout.
 """
@@ -29,6 +32,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 
@@ -314,6 +318,8 @@ def test_delete_topic_through_another_broker(cluster):
 
 @pytest.mark.timeout(60)
 def test_create_partitions_through_another_broker(cluster):
+    """confluent-kafka CreatePartitions 3 -> 6 (no assignments: the controller places them) through
+    broker 5; 6 -> 4 through kafka-python on broker 6 is INVALID_PARTITIONS."""
     from confluent_kafka import KafkaException
     from confluent_kafka.admin import NewPartitions
     from kafka.admin import KafkaAdminClient, NewPartitions as KpNewPartitions
@@ -332,15 +338,61 @@ def test_create_partitions_through_another_broker(cluster):
         res = a.create_partitions({topic: KpNewPartitions(4)}, raise_errors=False)
     finally:
         a.close()
-    results = res.results if hasattr(res, "results") else res["results"]
-    codes = [(r.name, r.error_code) if hasattr(r, "name") else (r["name"], r["error_code"]) for r in results]
-    assert codes == [(topic, cp.INVALID_PARTITIONS)], res
+    assert [(r.name, r.error_code) for r in res.results] == [(topic, cp.INVALID_PARTITIONS)], res
     # a new partition takes records
     acked = helpers.ck_produce(cluster.bootstrap(), topic, [helpers.Rec(5, b"k", b"v", [], int(time.time() * 1000))],
                                timeout=20)
     assert acked == [(5, 0)]
     with pytest.raises(KafkaException):
         admin.create_partitions([NewPartitions(topic, 2)], request_timeout=20)[topic].result(30)
+
+
+@pytest.mark.timeout(60)
+def test_create_partitions_with_assignments_through_another_broker(cluster):
+    """kafka-python CreatePartitions 3 -> 5 with the new replicas named ([6], [4]), through broker 6."""
+    from kafka.admin import KafkaAdminClient
+    topic = create_topic(cluster, 4, 3, 1, "assign")
+    a = KafkaAdminClient(bootstrap_servers=cluster.brokers[6].bootstrap, client_id="martlet-conformance-kp")
+    try:
+        res = a.create_partitions({topic: {"count": 5, "assignments": [[6], [4]]}}, raise_errors=False)
+    finally:
+        a.close()
+    assert [(r.name, r.error_code, r.error_message) for r in res.results] == [(topic, 0, None)], res
+    cluster.wait_topic(topic, 5, timeout=5)
+    for i in BROKER_IDS:
+        parts = partitions_of(cluster, i, topic)
+        assert (parts[3]["replicas"], parts[3]["leader"], parts[4]["replicas"], parts[4]["leader"]) == ([6], 6, [4], 4), parts
+
+
+@pytest.mark.timeout(90)
+def test_admin_right_after_create_through_other_brokers(cluster):
+    """A topic is committed when CreateTopics answers, so the next admin request about it, sent at
+    once to another broker, finds it (Kafka's brokers forward these requests: the controller decides,
+    not the asked broker's copy of the metadata, which may be a few milliseconds behind). 5 rounds
+    each of DeleteTopics, IncrementalAlterConfigs and CreatePartitions (raw, one connection each)
+    right after CreateTopics through broker 4."""
+    ROUNDS = 5
+    b4, b5, b6 = (cluster.brokers[i].port for i in BROKER_IDS)
+    ops = {
+        "DeleteTopics": lambda port, t: cp.delete_topics_v1(port, t),
+        "IncrementalAlterConfigs": lambda port, t: cp.incremental_alter_topic_config_v0(port, t, "retention.ms", "3600000"),
+        "CreatePartitions": lambda port, t: cp.create_partitions_v1(port, t, 2),
+    }
+    failures: dict[str, list] = {}
+    took: list[float] = []
+    for op, send in ops.items():
+        for k in range(ROUNDS):
+            topic = helpers.topic_name(f"race{k}")
+            t0 = time.monotonic()
+            assert cp.create_topic_v2(b4, topic, 1, 1) == 0
+            took.append(time.monotonic() - t0)
+            got = send(b5 if k % 2 else b6, topic)
+            if got not in (0, (0, None)):
+                failures.setdefault(op, []).append((k, got))
+    took.sort()
+    note("raw CreateTopics v2 through a broker: min / median / max s",
+         (round(took[0], 3), round(took[len(took) // 2], 3), round(took[-1], 3)))
+    assert not failures, f"admin requests right after CreateTopics that failed (round, answer): {failures}"
 
 
 @pytest.mark.timeout(90)
@@ -360,9 +412,11 @@ def test_configs_altered_through_any_broker_are_seen_by_every_broker(cluster):
     # IncrementalAlterConfigs (confluent-kafka) through broker 4
     res = ConfigResource(ResourceType.TOPIC, topic, incremental_configs=[
         ConfigEntry("retention.ms", "123456", incremental_operation=AlterConfigOpType.SET)])
-    helpers.ck_admin(cluster.brokers[4].bootstrap).incremental_alter_configs([res])[res].result(30)
+    admin = helpers.ck_admin(cluster.brokers[4].bootstrap)  # alive until the future resolves
+    admin.incremental_alter_configs([res])[res].result(30)
     note("incremental config on every broker s", everywhere("retention.ms", ("123456", cp.SOURCE_DYNAMIC_TOPIC)))
-    # AlterConfigs (kafka-python, not incremental: replaces the set) through broker 6
+    # AlterConfigs (kafka-python, not incremental; the client sends the other dynamic keys along)
+    # through broker 6
     a = KafkaAdminClient(bootstrap_servers=cluster.brokers[6].bootstrap, client_id="martlet-conformance-kp")
     try:
         out = a.alter_configs([KpConfigResource(ConfigResourceType.TOPIC, topic,
@@ -372,7 +426,13 @@ def test_configs_altered_through_any_broker_are_seen_by_every_broker(cluster):
         a.close()
     assert out == {"topic": {topic: "OK"}}, out
     everywhere("max.message.bytes", ("200000", cp.SOURCE_DYNAMIC_TOPIC))
+    everywhere("retention.ms", ("123456", cp.SOURCE_DYNAMIC_TOPIC))
+    # AlterConfigs (confluent-kafka, the whole set) through broker 5: retention.ms back to its default
+    res = ConfigResource(ResourceType.TOPIC, topic, set_config={"max.message.bytes": "200000"})
+    admin5 = helpers.ck_admin(cluster.brokers[5].bootstrap)
+    admin5.alter_configs([res])[res].result(30)
     everywhere("retention.ms", ("604800000", cp.SOURCE_DEFAULT))
+    everywhere("max.message.bytes", ("200000", cp.SOURCE_DYNAMIC_TOPIC))
     # the CLI reads it too, and the leader enforces it
     desc = kp_cli(cluster.brokers[5].bootstrap, "configs", "describe", "-r", "topic", "-n", topic)
     assert "200000" in json.dumps(desc), desc
@@ -739,40 +799,172 @@ def test_kill_active_controller_brokers_keep_serving(fault_cluster):
     second = helpers.make_records(300, "ctl-b", 3)
     helpers.ck_produce(c.bootstrap(), topic, second, timeout=10)
     t_produced = time.monotonic() - t0
-    helpers.verify_roundtrip(first + second, helpers.ck_consume_all(c.bootstrap(), topic, 3, timeout=10),
-                             check_headers=True)
+    for p, v in partitions_of(c, 5, topic).items():
+        got = cp.fetch_v4(c.brokers[v["leader"]].port, topic, p)
+        assert got["error_code"] == 0 and got["high_watermark"] == 400 // 3 + (p < 400 % 3), (p, got)
+    t_fetched = time.monotonic() - t0
+    # a consumer without a group (a group would need __consumer_offsets, which needs a controller)
+    helpers.verify_roundtrip(first + second, helpers.kp_consume(c.bootstrap(), topic, 3, 400, timeout=10))
     t_consumed = time.monotonic() - t0
-    note("controller kill -9: 300 records produced / all read back after s", (round(t_produced, 2), round(t_consumed, 2)))
-    # admin requests again once a new controller is active; nobody fenced meanwhile
+    note("controller kill -9: 300 records produced / raw fetch at each leader / all read back (kafka-python) after s",
+         (round(t_produced, 2), round(t_fetched, 2), round(t_consumed, 2)))
+    # Admin requests work again once a new controller is active (CreateTopics through broker 4, retried
+    # in a thread); meanwhile: when a new controller is elected, when every broker follows it (it lists
+    # them as observers in DescribeQuorum), and that no broker is ever missing from Metadata.
     new_topic = helpers.topic_name("after")
-    codes, unlisted = [], []
-    while True:
+    codes: list = []
+    t_admin: list[float] = []
+
+    def create_until_answered():
+        while time.monotonic() - t0 < 30:
+            try:
+                (t,) = kw.parse_create_topics_v2(cp.call(c.brokers[4].port, kw.API_CREATE_TOPICS, 2,
+                                                         kw.create_topics_v2([(new_topic, 3, 1)], timeout_ms=3000),
+                                                         timeout=10))["topics"]
+                codes.append(t["error_code"])
+                if t["error_code"] in (0, kw.TOPIC_ALREADY_EXISTS):
+                    t_admin.append(time.monotonic() - t0)
+                    return
+            except (OSError, kw.Closed) as e:
+                codes.append(repr(e))
+            time.sleep(0.1)
+
+    admin = threading.Thread(target=create_until_answered, daemon=True)
+    admin.start()
+    unlisted: list = []
+    t_elected = t_followed = t_visible = None
+    new_active = new_epoch = None
+    while t_followed is None or t_visible is None or admin.is_alive():
         elapsed = time.monotonic() - t0
-        assert elapsed < 30, f"no CreateTopics success through broker 4 within 30 s: codes {codes}"
+        assert elapsed < 30, (f"30 s after kill -9 of controller {active}: elected {t_elected}, brokers follow "
+                              f"it {t_followed}, CreateTopics answered {t_admin} (answers {codes}), topic on "
+                              f"every broker {t_visible}")
         for i in BROKER_IDS:
             listed = c.listed(i)
             if listed is not None and set(listed) != set(BROKER_IDS):
                 unlisted.append((round(elapsed, 2), i, sorted(listed)))
-        try:
-            (t,) = kw.parse_create_topics_v2(cp.call(c.brokers[4].port, kw.API_CREATE_TOPICS, 2,
-                                                     kw.create_topics_v2([(new_topic, 3, 1)], timeout_ms=3000),
-                                                     timeout=10))["topics"]
-            codes.append(t["error_code"])
-            if t["error_code"] in (0, kw.TOPIC_ALREADY_EXISTS):
-                break
-        except (OSError, kw.Closed) as e:
-            codes.append(repr(e))
-        time.sleep(0.1)
-    failover = time.monotonic() - t0
-    new_active, new_epoch = c.active_controller(timeout=5, exclude=active)
-    note("controller kill -9: CreateTopics through a broker works again after s", round(failover, 2))
-    note("controller kill -9: answers while no controller", Counter(map(str, codes)))
+        if new_active is None:
+            for i, ctl in c.controllers.items():
+                q = cp.describe_quorum_v0(ctl.port, timeout=0.5) if i != active else None
+                if q and q.get("error_code") == 0 and q["leader"] == i:
+                    new_active, new_epoch, t_elected = i, q["epoch"], elapsed
+        elif t_followed is None:
+            q = cp.describe_quorum_v0(c.controllers[new_active].port, timeout=0.5)
+            if q and q.get("error_code") == 0 and set(BROKER_IDS) <= set(q.get("observers", {})):
+                t_followed = elapsed
+        if t_admin and t_visible is None:
+            if all((t := c.metadata(i, [new_topic])["topics"].get(new_topic)) and t["error_code"] == 0
+                   for i in BROKER_IDS):
+                t_visible = elapsed
+        time.sleep(0.05)
+    note("controller kill -9: new controller elected / brokers follow it / CreateTopics through a broker "
+         "answered / its topic on every broker, after s",
+         tuple(round(x, 2) for x in (t_elected, t_followed, t_admin[0], t_visible)))
+    note("controller kill -9: CreateTopics answers while no controller", Counter(map(str, codes)))
     assert new_active != active and new_epoch > epoch
-    assert failover <= 10, f"admin back after {failover:.1f} s"
+    assert t_admin[0] <= 10, f"admin back after {t_admin[0]:.1f} s"
     assert not unlisted, f"brokers missing from Metadata during the controller failover: {unlisted[:5]}"
-    c.wait_topic(new_topic, 3, timeout=5)
+    assert t_visible <= t_admin[0] + 1.0, f"topic on every broker {t_visible:.2f} s, answered {t_admin[0]:.2f} s"
+    assert t_followed <= t_elected + 3, \
+        f"brokers follow the new controller {t_followed:.2f} s after the kill, {t_followed - t_elected:.2f} s after its election"
     q = kp_cli(c.brokers[5].bootstrap, "cluster", "describe-quorum")
     assert q["topics"][0]["partitions"][0]["leader_id"] == new_active, q
     third = helpers.make_records(60, "ctl-c", 3)
     helpers.ck_produce(c.bootstrap(), new_topic, third, timeout=20)
     helpers.verify_roundtrip(third, helpers.ck_consume_all(c.bootstrap(), new_topic, 3, timeout=20))
+
+
+@pytest.mark.timeout(120)
+def test_brokers_started_before_the_controllers():
+    """Brokers wait for the quorum: started 3 s before any controller, they stay up, then register
+    and are listed once the controllers have elected a leader."""
+    c = cp.Cluster(session_dir() / "cluster-brokers-first", controllers=3, brokers=3,
+                   controller_overrides=CONTROLLER_OVERRIDES, broker_overrides=BROKER_OVERRIDES,
+                   broker_ids=list(BROKER_IDS))
+    conftest._BROKERS.extend(c.processes())
+    try:
+        for b in c.brokers.values():
+            b.start(wait=False)
+        time.sleep(3)
+        assert all(b.alive() for b in c.brokers.values()), \
+            {b.name: b.log_tail(5) for b in c.brokers.values() if not b.alive()}
+        t0 = time.monotonic()
+        for ctl in c.controllers.values():
+            ctl.start(wait=False)
+        c.wait_listed(set(BROKER_IDS), timeout=30)
+        note("brokers started first: all listed after the controllers started s", round(time.monotonic() - t0, 2))
+        topic = create_topic(c, 5, 3, 1, "late")
+        assert {v["leader"] for v in partitions_of(c, 4, topic).values()} == set(BROKER_IDS)
+    except BaseException:
+        print("\n".join(f"--- {t}\n{x}" for t, x in c.log_sections()))
+        raise
+    finally:
+        c.stop(grace=5)
+
+
+@pytest.mark.timeout(150)
+def test_whole_cluster_restart_keeps_topics_and_records(fault_cluster):
+    """SIGTERM to every broker, then every controller (all exit 0); started again on the same dirs:
+    the topics are there with the same replicas, every partition is led again, the records of the RF 1
+    topic read back and appends continue at the end; each broker registered again with a new epoch."""
+    c = fault_cluster
+    rf1 = create_topic(c, 4, 3, 1, "r1")
+    rf3 = create_topic(c, 5, 6, 3, "r3")
+    recs = helpers.make_records(300, "restart", 3)
+    helpers.ck_produce(c.bootstrap(), rf1, recs, timeout=20)
+    before1, before3 = partitions_of(c, 4, rf1), partitions_of(c, 4, rf3)
+    codes = c.stop()
+    assert all(rc == 0 for rc in codes.values()), codes
+    t0 = time.monotonic()
+    c.start(timeout=60)
+    note("whole-cluster restart: every broker listed after s", round(time.monotonic() - t0, 2))
+    c.wait_topic(rf1, 3, timeout=15)
+    c.wait_topic(rf3, 6, timeout=15)
+    note("whole-cluster restart: every partition led after s", round(time.monotonic() - t0, 2))
+    for topic, before in ((rf1, before1), (rf3, before3)):
+        after = partitions_of(c, 6, topic)
+        assert {p: v["replicas"] for p, v in after.items()} == {p: v["replicas"] for p, v in before.items()}
+        assert all(v["leader_epoch"] >= before[p]["leader_epoch"] for p, v in after.items())
+    helpers.verify_roundtrip(recs, helpers.ck_consume_all(c.bootstrap(), rf1, 3, timeout=20))
+    acked = helpers.ck_produce(c.bootstrap(), rf1, [helpers.Rec(p, b"k", b"again", [], int(time.time() * 1000))
+                                                    for p in range(3)], timeout=20)
+    assert sorted(acked) == [(p, 100) for p in range(3)], acked
+    regs = cp.broker_registrations(c.controllers[1].data_dir)
+    for b in BROKER_IDS:
+        epochs = [e for _, i, e in regs if i == b]
+        assert len(epochs) >= 2 and epochs == sorted(set(epochs)), (b, regs)
+
+
+@pytest.mark.timeout(120)
+def test_duplicate_id_and_foreign_cluster_are_not_registered(fault_cluster):
+    """A second process with broker 4's id (while 4 heartbeats) and a broker with another cluster.id:
+    neither is ever listed, broker 4 keeps its registration (same port) and its partitions, and the
+    controllers' log holds no registration from either."""
+    c = fault_cluster
+    topic = create_topic(c, 4, 3, 1, "imp")
+    dup = c.extra_broker(4, "broker-4-duplicate")
+    foreign = c.extra_broker(7, "broker-7-foreign", {"cluster.id": "x5dUHOCXSRWaHsOmPzXhPg"})
+    conftest._BROKERS.extend([dup, foreign])
+    regs_before = cp.broker_registrations(c.controllers[1].data_dir)
+    dup.start(wait=False)
+    foreign.start(wait=False)
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < SESSION_MS / 1000 + 2:
+        for i in BROKER_IDS:
+            assert c.listed(i) == c.expected_brokers(), \
+                f"{time.monotonic() - t0:.2f} s after the impostors started, broker {i} lists {c.listed(i)}"
+        time.sleep(0.1)
+    p4 = next(p for p, v in partitions_of(c, 5, topic).items() if v["leader"] == 4)
+    assert cp.produce_v3(c.brokers[4].port, topic, p4, [(b"k", b"still 4")], acks=-1)["error_code"] == 0
+    regs = cp.broker_registrations(c.controllers[1].data_dir)
+    assert regs == regs_before, f"registrations before {regs_before}, after {regs}"
+    note("impostors: duplicate id alive / foreign cluster alive after the wait", (dup.alive(), foreign.alive()))
+    # Neither serves the partitions of broker 4: a Kafka broker that never registered never gets past
+    # start-up (its request handling starts once it is caught up and unfenced).
+    for imp in (dup, foreign):
+        try:
+            got = cp.produce_v3(imp.port, topic, p4, [(b"k", f"into {imp.name}".encode())], acks=1)
+        except (OSError, kw.Closed) as e:
+            got = repr(e)
+        assert not (isinstance(got, dict) and got["error_code"] == 0), \
+            f"{imp.name} (never registered) accepted a write to {topic}-{p4}: {got}"
