@@ -229,7 +229,8 @@ class BrokerProcess:
         return f"<{self.kind} {self.name} {self.bootstrap} pid={self.pid} log={self.log_path}>"
 
     # -- lifecycle
-    def start(self, timeout: float = 60.0) -> "BrokerProcess":
+    def start(self, timeout: float = 60.0, wait: bool = True) -> "BrokerProcess":
+        """Starts the process and, unless `wait` is false, blocks until it is ready."""
         if self.proc and self.proc.poll() is None:
             raise RuntimeError("already running")
         cmd = self.command()
@@ -246,6 +247,8 @@ class BrokerProcess:
         finally:
             log.close()
         self.starts += 1
+        if not wait:
+            return self
         deadline = t0 + timeout
         while True:
             if self.proc.poll() is not None:

@@ -100,6 +100,10 @@ def pytest_runtest_makereport(item, call):
             if isinstance(b, brokerproc.BrokerProcess):
                 rep.sections.append((f"{name} log {b.log_path}",
                                      f"alive={b.alive()} pid={b.pid}\n{b.log_tail(40)}"))
+        # Fixtures made of several processes (clusterproc.Cluster) name their own logs.
+        for name, value in (item.funcargs.items() if hasattr(item, "funcargs") else ()):
+            if callable(getattr(value, "log_sections", None)):
+                rep.sections.extend(value.log_sections())
         if not any(isinstance(item.funcargs.get(n), brokerproc.BrokerProcess)
                    for n in BROKER_FIXTURES) and _BROKERS:
             rep.sections.append(("broker logs", "\n".join(str(b.log_path) for b in _BROKERS)))
