@@ -14,11 +14,13 @@ public final class BrokerCore: Sendable {
 
     /// A single node: topic metadata and producer ids kept in its first log directory.
     public convenience init(config: BrokerConfig, logger: Logger) throws {
-        let node = BrokerEndpoint(
-            id: config.nodeId, host: config.advertisedListeners[0].host, port: Int32(config.advertisedListeners[0].port), rack: nil)
+        try self.init(config: config, logger: logger, metadata: try LocalMetadataStore(config: config))
+    }
+
+    /// A single node whose topic metadata is `metadata`; producer ids come from its first log directory.
+    public convenience init(config: BrokerConfig, logger: Logger, metadata: LocalMetadataStore) throws {
         try self.init(
-            config: config, logger: logger, metadata: try LocalMetadataStore(directory: config.logDirectories[0], node: node),
-            producerIds: try ProducerIdAllocator(directory: config.logDirectories[0]))
+            config: config, logger: logger, metadata: metadata, producerIds: try ProducerIdAllocator(directory: config.logDirectories[0]))
     }
 
     /// A node whose topic metadata and producer ids come from elsewhere (the controller quorum).
@@ -85,77 +87,6 @@ public final class BrokerCore: Sendable {
             return .failure(error)
         } catch {
             return .failure(BrokerError(.kafkaStorageError, "cannot create the logs of \(name): \(error)"))
-        }
-    }
-
-    public func deleteTopic(name: String) async -> Result<TopicMetadata, BrokerError> {
-        do throws(BrokerError) {
-            let deleted = try await metadata.deleteTopic(named: name)
-            await replicas.removePartitions(of: name)
-            logger.info("deleted topic \(name)")
-            return .success(deleted)
-        } catch {
-            return .failure(error)
-        }
-    }
-
-    /// CreatePartitions: grows `name` to `count` partitions (never shrinks).
-    public func growTopic(name: String, to count: Int32, validateOnly: Bool) async -> Result<TopicMetadata, BrokerError> {
-        guard let topic = await metadata.topic(named: name) else {
-            return .failure(BrokerError(.unknownTopicOrPartition, "The topic '\(name)' does not exist."))
-        }
-        guard count > topic.partitionCount else {
-            let message = count == topic.partitionCount
-                ? "Topic already has \(count) partitions."
-                : "Topic currently has \(topic.partitionCount) partitions, which is higher than the requested \(count)."
-            return .failure(BrokerError(.invalidPartitions, message))
-        }
-        if validateOnly { return .success(topic) }
-        do {
-            let grown = try await metadata.setPartitionCount(count, of: name)
-            try replicas.ensurePartitions(of: grown, indexes: await metadata.hostedPartitions(of: grown))
-            logger.info("topic \(name) now has \(count) partitions")
-            return .success(grown)
-        } catch let error as BrokerError {
-            return .failure(error)
-        } catch {
-            return .failure(BrokerError(.kafkaStorageError, "cannot create the logs of \(name): \(error)"))
-        }
-    }
-
-    /// Alters a topic's config overrides: `change` maps the current overrides to the new ones, which are
-    /// validated before anything is stored. Nil on success, else the error for the resource.
-    public func alterTopicConfigs(
-        resourceType: Int8, name: String, validateOnly: Bool,
-        change: ([String: String]) throws(BrokerError) -> [String: String]
-    ) async -> BrokerError? {
-        if resourceType == ConfigResourceType.broker.rawValue {
-            return BrokerError(.invalidRequest, "Broker configs are static in this server: set them in server.properties and restart.")
-        }
-        guard resourceType == ConfigResourceType.topic.rawValue else {
-            return BrokerError(.invalidRequest, "Unsupported resource type \(resourceType)")
-        }
-        guard let topic = await metadata.topic(named: name) else {
-            return BrokerError(.unknownTopicOrPartition, "Topic \(name) does not exist.")
-        }
-        do throws(BrokerError) {
-            let configs = try change(topic.configs)
-            for (key, value) in configs {
-                guard let definition = TopicConfigKeys.byName[key] else {
-                    throw BrokerError(.invalidConfig, "Unknown topic config name: \(key)")
-                }
-                do {
-                    try definition.validate(value)
-                } catch {
-                    throw BrokerError(.invalidConfig, error.description)
-                }
-            }
-            if validateOnly { return nil }
-            let altered = try await metadata.setConfigs(configs, of: name)
-            await replicas.reconfigure(altered)
-            return nil
-        } catch {
-            return error
         }
     }
 }

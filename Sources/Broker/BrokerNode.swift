@@ -33,24 +33,36 @@ public struct BrokerNode: Sendable {
         logger.info("stopped")
     }
 
-    static func handlers(_ core: BrokerCore, groups: GroupCoordinator, membership: ClusterMembership? = nil) -> HandlerRegistry {
+    /// Who acts on topic deletions, partition growth and config changes: this node, which owns its topic
+    /// metadata, or the active controller the requests are forwarded to.
+    enum TopicAdministration: Sendable {
+        case local(LocalTopicAdmin)
+        case forwarded(ControllerChannel)
+    }
+
+    static func handlers(_ core: BrokerCore, groups: GroupCoordinator, administration: TopicAdministration) -> HandlerRegistry {
         let box = RegistryBox()
-        let forwarded: [any ApiHandler] = membership.map { [DescribeQuorumForwardingHandler(channel: $0.channel)] } ?? []
-        let registry = HandlerRegistry(forwarded + [
+        let admin: [any ApiHandler]
+        switch administration {
+        case .local(let local):
+            admin = [
+                DeleteTopicsHandler(admin: local), CreatePartitionsHandler(admin: local), AlterConfigsHandler(admin: local),
+                IncrementalAlterConfigsHandler(admin: local),
+            ]
+        case .forwarded(let channel):
+            admin = ForwardedAdminApis.handlers(channel)
+        }
+        let registry = HandlerRegistry(admin + [
             ApiVersionsHandler(advertised: { box.registry?.advertised ?? [] }),
             MetadataHandler(broker: core),
             ProduceHandler(broker: core),
             FetchHandler(broker: core, sessions: FetchSessionCache()),
             ListOffsetsHandler(broker: core),
             CreateTopicsHandler(broker: core),
-            DeleteTopicsHandler(broker: core),
-            CreatePartitionsHandler(broker: core),
             DeleteRecordsHandler(broker: core),
             InitProducerIdHandler(broker: core),
             OffsetForLeaderEpochHandler(broker: core),
             DescribeConfigsHandler(broker: core),
-            AlterConfigsHandler(broker: core),
-            IncrementalAlterConfigsHandler(broker: core),
             DescribeLogDirsHandler(broker: core),
             DescribeClusterHandler(broker: core),
             FindCoordinatorHandler(broker: core, groups: groups),

@@ -26,9 +26,16 @@ public final class BrokerServer: Sendable {
     /// own registration; nil if `stopRequested` turns true before that.
     public static func start(config: BrokerConfig, logger: Logger, stopRequested: @escaping @Sendable () -> Bool = { false }) async throws -> BrokerServer? {
         let membership = config.isClusterBroker ? try ClusterMembership(config: config, logger: logger) : nil
-        let core = try membership.map {
-            try BrokerCore(config: config, logger: logger, metadata: $0.store, producerIds: $0.producerIds)
-        } ?? BrokerCore(config: config, logger: logger)
+        let core: BrokerCore
+        let administration: BrokerNode.TopicAdministration
+        if let membership {
+            core = try BrokerCore(config: config, logger: logger, metadata: membership.store, producerIds: membership.producerIds)
+            administration = .forwarded(membership.channel)
+        } else {
+            let store = try LocalMetadataStore(config: config)
+            core = try BrokerCore(config: config, logger: logger, metadata: store)
+            administration = .local(LocalTopicAdmin(core: core, store: store))
+        }
         let groups = GroupCoordinator(broker: core)
         let started = ContinuousClock.now
         if let membership {
@@ -53,7 +60,7 @@ public final class BrokerServer: Sendable {
         }
         logger.info("opened \(core.replicas.allPartitions().count) partition(s) in \(ContinuousClock.now - started)")
         let server = KafkaServer(
-            handlers: BrokerNode.handlers(core, groups: groups, membership: membership),
+            handlers: BrokerNode.handlers(core, groups: groups, administration: administration),
             limits: .init(
                 maximumFrameSize: config.socketRequestMaxBytes, queuedMaxRequests: config.queuedMaxRequests,
                 idleTimeoutMs: config.connectionsMaxIdleMs, maximumConnections: config.maxConnections),

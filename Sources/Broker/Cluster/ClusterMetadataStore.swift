@@ -4,9 +4,10 @@ import MartletReplication
 
 /// Topic metadata on a broker under the controllers: reads come from the metadata image this broker has
 /// applied (published by `ClusterMetadataReconciler` only after its partitions follow the image), and
-/// every change goes to the active controller, as Kafka forwards admin requests. A change is answered
-/// once the controller committed it and this broker's image shows it, so a client that creates a topic
-/// and asks this broker for its metadata right after finds it.
+/// topic creation goes to the active controller, as Kafka forwards it. A creation is answered once the
+/// controller committed it and this broker's image shows it, so a client that creates a topic and asks
+/// this broker for its metadata right after finds it. (Other admin requests are forwarded whole, by
+/// `ForwardingHandler`s, so the controller's current state decides them, not this broker's copy.)
 actor ClusterMetadataStore: MetadataStore {
     private let nodeId: Int32
     /// The listener clients connect on, whose endpoint of every broker Metadata reports.
@@ -114,55 +115,6 @@ actor ClusterMetadataStore: MetadataStore {
         }
         return created
     }
-
-    func deleteTopic(named name: String) async throws(BrokerError) -> TopicMetadata {
-        guard let existing = topic(named: name) else {
-            throw BrokerError(.unknownTopicOrPartition, "This server does not host this topic-partition.")
-        }
-        var request = DeleteTopicsRequest()
-        request.topicNames = [name]
-        request.timeoutMs = Int32(Self.controllerTimeoutMs)
-        _ = try await forward(request, version: 5) { $0.responses.map { ($0.errorCode, $0.errorMessage) } }
-        let id = existing.id
-        await waitForImage { $0.topicsById[id] == nil }
-        return existing
-    }
-
-    func setPartitionCount(_ count: Int32, of name: String) async throws(BrokerError) -> TopicMetadata {
-        var topic = CreatePartitionsRequest.CreatePartitionsTopic()
-        topic.name = name
-        topic.count = count
-        var request = CreatePartitionsRequest()
-        request.topics = [topic]
-        request.timeoutMs = Int32(Self.controllerTimeoutMs)
-        _ = try await forward(request, version: 3) { $0.results.map { ($0.errorCode, $0.errorMessage) } }
-        await waitForImage { $0.topic(named: name).map { $0.partitions.count >= count } ?? true }
-        guard let grown = self.topic(named: name) else { throw BrokerError(.unknownTopicOrPartition, "The topic '\(name)' does not exist.") }
-        return grown
-    }
-
-    /// Sends the difference to the current overrides: SET for new or changed keys, DELETE for dropped ones.
-    func setConfigs(_ configs: [String: String], of name: String) async throws(BrokerError) -> TopicMetadata {
-        let current = image.configs[ConfigResource(.topic, name)] ?? [:]
-        var resource = IncrementalAlterConfigsRequest.AlterConfigsResource()
-        resource.resourceType = ConfigResource.Kind.topic.rawValue
-        resource.resourceName = name
-        resource.configs = configs.filter { current[$0.key] != $0.value }.sorted { $0.key < $1.key }.map {
-            .init(name: $0.key, configOperation: Self.setOperation, value: $0.value)
-        } + current.keys.filter { configs[$0] == nil }.sorted().map {
-            .init(name: $0, configOperation: Self.deleteOperation, value: nil)
-        }
-        var request = IncrementalAlterConfigsRequest()
-        request.resources = [resource]
-        _ = try await forward(request, version: 1) { $0.responses.map { ($0.errorCode, $0.errorMessage) } }
-        await waitForImage { ($0.configs[ConfigResource(.topic, name)] ?? [:]) == configs }
-        guard let altered = topic(named: name) else { throw BrokerError(.unknownTopicOrPartition, "The topic '\(name)' does not exist.") }
-        return altered
-    }
-
-    /// IncrementalAlterConfigs' `OpType`.
-    static let setOperation: Int8 = 0
-    static let deleteOperation: Int8 = 1
 
     /// Sends a request about one resource to the active controller (again to the next one while the
     /// answer is NOT_CONTROLLER) and throws the error its one result carries; `results` reads the

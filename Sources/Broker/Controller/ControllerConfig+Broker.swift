@@ -9,5 +9,6 @@ extension ControllerConfig {
         defaultPartitions = config.numPartitions
         defaultReplicationFactor = config.defaultReplicationFactor
         brokerSessionTimeoutMs = config.brokerSessionTimeoutMs
+        deleteTopicEnable = config.deleteTopicEnable
     }
 }

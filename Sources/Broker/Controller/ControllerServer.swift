@@ -66,6 +66,7 @@ public final class ControllerServer: Sendable {
             ControllerDeleteTopicsHandler(driver: driver),
             ControllerCreatePartitionsHandler(driver: driver),
             ControllerIncrementalAlterConfigsHandler(driver: driver),
+            ControllerAlterConfigsHandler(driver: driver),
             ControllerAllocateProducerIdsHandler(driver: driver),
             ControllerBrokerRegistrationHandler(driver: driver),
             ControllerBrokerHeartbeatHandler(driver: driver),

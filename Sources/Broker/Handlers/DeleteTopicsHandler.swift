@@ -1,10 +1,11 @@
 import MartletProtocol
 
 /// DeleteTopics (key 20): removes topics (by name, or by id in v6+) and their logs.
+/// On a single node; a broker under the controllers forwards the request (`ForwardingHandler`).
 struct DeleteTopicsHandler: ApiHandler {
     typealias Request = DeleteTopicsRequest
     let versions: ClosedRange<Int16> = 1...6
-    let broker: BrokerCore
+    let admin: LocalTopicAdmin
 
     func handle(_ request: DeleteTopicsRequest, context: RequestContext) async -> HandlerOutcome<DeleteTopicsResponse> {
         let wanted: [(name: String?, id: KafkaUUID)] = context.apiVersion >= 6
@@ -13,7 +14,7 @@ struct DeleteTopicsHandler: ApiHandler {
         var results: [DeleteTopicsResponse.DeletableTopicResult] = []
         for (name, id) in wanted {
             var result = DeleteTopicsResponse.DeletableTopicResult(name: name, topicId: id)
-            guard broker.config.deleteTopicEnable else {
+            guard admin.core.config.deleteTopicEnable else {
                 result.errorCode = KafkaErrorCode.topicDeletionDisabled.rawValue
                 result.errorMessage = "Topic deletion is disabled."
                 results.append(result)
@@ -21,7 +22,7 @@ struct DeleteTopicsHandler: ApiHandler {
             }
             var resolved = name
             if resolved == nil || (name == nil && id != .zero) {
-                resolved = await broker.metadata.topic(withId: id)?.name
+                resolved = await admin.core.metadata.topic(withId: id)?.name
                 if resolved == nil {
                     result.errorCode = KafkaErrorCode.unknownTopicId.rawValue
                     result.errorMessage = "This server does not host this topic ID."
@@ -29,7 +30,7 @@ struct DeleteTopicsHandler: ApiHandler {
                     continue
                 }
             }
-            switch await broker.deleteTopic(name: resolved!) {
+            switch await admin.deleteTopic(name: resolved!) {
             case .success(let deleted):
                 result.name = deleted.name
                 result.topicId = deleted.id

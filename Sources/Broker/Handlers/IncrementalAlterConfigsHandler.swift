@@ -1,10 +1,11 @@
 import MartletProtocol
 
 /// IncrementalAlterConfigs (key 44): SET, DELETE, APPEND or SUBTRACT individual topic config keys.
+/// On a single node; a broker under the controllers forwards the request (`ForwardingHandler`).
 struct IncrementalAlterConfigsHandler: ApiHandler {
     typealias Request = IncrementalAlterConfigsRequest
     let versions: ClosedRange<Int16> = 0...1
-    let broker: BrokerCore
+    let admin: LocalTopicAdmin
 
     enum Operation: Int8 {
         case set = 0, delete = 1, append = 2, subtract = 3
@@ -13,7 +14,7 @@ struct IncrementalAlterConfigsHandler: ApiHandler {
     func handle(_ request: IncrementalAlterConfigsRequest, context: RequestContext) async -> HandlerOutcome<IncrementalAlterConfigsResponse> {
         var responses: [IncrementalAlterConfigsResponse.AlterConfigsResourceResponse] = []
         for resource in request.resources {
-            let outcome = await broker.alterTopicConfigs(
+            let outcome = await admin.alterTopicConfigs(
                 resourceType: resource.resourceType, name: resource.resourceName, validateOnly: request.validateOnly
             ) { current throws(BrokerError) in
                 try apply(resource.configs, to: current)
@@ -50,7 +51,7 @@ struct IncrementalAlterConfigsHandler: ApiHandler {
                 guard definition.type == .list else {
                     throw BrokerError(.invalidConfig, "Config value append is not allowed for config key: \(change.name)")
                 }
-                var items = (configs[change.name] ?? broker.config.topicDefault(definition) ?? "")
+                var items = (configs[change.name] ?? admin.core.config.topicDefault(definition) ?? "")
                     .split(separator: ",").map { String($0).trimmingWhitespace }.filter { !$0.isEmpty }
                 let given = (change.value ?? "").split(separator: ",").map { String($0).trimmingWhitespace }
                 if operation == .append {

@@ -13,6 +13,14 @@ public actor LocalMetadataStore: MetadataStore {
     }
     private var namesById: [KafkaUUID: String] = [:]
 
+    /// The store of a single node configured by `config`: in its first log directory, itself the only broker.
+    public init(config: BrokerConfig) throws {
+        let listener = config.advertisedListeners[0]
+        try self.init(
+            directory: config.logDirectories[0],
+            node: BrokerEndpoint(id: config.nodeId, host: listener.host, port: Int32(listener.port), rack: nil))
+    }
+
     public init(directory: String, node: BrokerEndpoint) throws {
         self.node = node
         path = directory + "/martlet-topics.json"
@@ -69,6 +77,7 @@ public actor LocalMetadataStore: MetadataStore {
         return topic
     }
 
+    /// Replaces the topic's config overrides with `configs`.
     public func setConfigs(_ configs: [String: String], of name: String) throws(BrokerError) -> TopicMetadata {
         guard var topic = topics[name] else {
             throw BrokerError(.unknownTopicOrPartition, "The topic '\(name)' does not exist.")

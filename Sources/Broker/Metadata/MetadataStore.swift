@@ -1,8 +1,9 @@
 import MartletProtocol
 
-/// Where topic metadata lives and how it changes. A single node keeps it in a local file
-/// (`LocalMetadataStore`); a broker under the controllers reads the metadata log's image and sends every
-/// change to the active controller (`ClusterMetadataStore`). Handlers see only this interface.
+/// Where topic metadata lives, and how topics are created (by clients, by auto-creation, by the group
+/// coordinator). A single node keeps it in a local file (`LocalMetadataStore`, which `LocalTopicAdmin`
+/// also changes in other ways); a broker under the controllers reads the metadata log's image and sends
+/// creations to the active controller (`ClusterMetadataStore`), and forwards other admin requests whole.
 public protocol MetadataStore: Sendable {
     func allTopics() async -> [TopicMetadata]
     func topic(named name: String) async -> TopicMetadata?
@@ -12,10 +13,6 @@ public protocol MetadataStore: Sendable {
     /// given), or fails with the Kafka error a CreateTopics answer carries. `validateOnly` checks without
     /// creating.
     func createTopic(_ topic: TopicMetadata, assignment: [[Int32]]?, validateOnly: Bool) async throws(BrokerError) -> TopicMetadata
-    func deleteTopic(named name: String) async throws(BrokerError) -> TopicMetadata
-    func setPartitionCount(_ count: Int32, of name: String) async throws(BrokerError) -> TopicMetadata
-    /// Replaces the topic's config overrides with `configs`.
-    func setConfigs(_ configs: [String: String], of name: String) async throws(BrokerError) -> TopicMetadata
     /// The brokers clients may use (registered and not fenced), by id.
     func liveBrokers() async -> [BrokerEndpoint]
     /// Who leads the partition and where its replicas are; nil for a partition the metadata does not know.

@@ -8,6 +8,8 @@ public struct ControllerConfig: Sendable {
     public var defaultPartitions: Int32 = 1
     /// `default.replication.factor`: used when CreateTopics asks for a replication factor of -1.
     public var defaultReplicationFactor: Int16 = 1
+    /// `delete.topic.enable`: when false, DeleteTopics answers TOPIC_DELETION_DISABLED.
+    public var deleteTopicEnable = true
     /// How topic config names and values are checked; the broker supplies its table.
     public var topicConfigs: TopicConfigSchema
 

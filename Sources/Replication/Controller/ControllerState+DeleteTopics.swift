@@ -28,6 +28,7 @@ extension ControllerState {
     private func topicToDelete(
         _ state: DeleteTopicsRequest.DeleteTopicState, repeatedNames: Set<String>, repeatedIds: Set<KafkaUUID>
     ) throws(ApiError) -> TopicImage {
+        guard config.deleteTopicEnable else { throw ApiError(.topicDeletionDisabled, "Topic deletion is disabled.") }
         switch (state.name, state.topicId) {
         case (nil, .zero): throw ApiError(.invalidRequest, "Neither topic name nor id were specified.")
         case (.some, let id) where id != .zero: throw ApiError(.invalidRequest, "You may not specify both topic name and topic id.")
