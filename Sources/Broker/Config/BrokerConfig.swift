@@ -81,6 +81,9 @@ public struct BrokerConfig: Sendable {
     public var quorumFetchTimeoutMs: Int64 { long("controller.quorum.fetch.timeout.ms") }
     public var quorumElectionBackoffMaxMs: Int64 { long("controller.quorum.election.backoff.max.ms") }
     public var quorumRequestTimeoutMs: Int64 { long("controller.quorum.request.timeout.ms") }
+    public var metadataSnapshotMaxNewRecordBytes: Int64 { long("metadata.log.max.record.bytes.between.snapshots") }
+    /// 0: snapshots are written by size only.
+    public var metadataSnapshotMaxIntervalMs: Int64 { long("metadata.log.max.snapshot.interval.ms") }
     public var listeners: [Listener] { Listener.parseList(value("listeners")!)! }
     /// What clients are told to connect to: `advertised.listeners`, else `listeners` with an empty
     /// (every interface) host replaced by this machine's host name, as Kafka does.

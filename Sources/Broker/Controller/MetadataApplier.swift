@@ -13,6 +13,10 @@ public protocol MetadataApplier: Sendable {
     /// The state is replaced by `snapshot` (loaded at start-up or downloaded from the leader); entries
     /// continue at its end offset.
     func load(_ snapshot: RaftSnapshot)
+    /// Captures the state as applied so far for a snapshot; the returned closure encodes it as the
+    /// snapshot's records, which `load` takes back to that state. The driver captures between two `apply`s,
+    /// so the capture covers exactly the entries applied, and runs the closure off its actor.
+    func captureSnapshot() -> @Sendable () throws -> [[UInt8]]
     /// The brokers registered in the applied metadata: the observers the leader lets fetch the log.
     var registeredBrokers: Set<ReplicaID> { get }
 }
@@ -49,6 +53,12 @@ public final class CommittedEntryCounter: MetadataApplier, @unchecked Sendable {
             for entry in entries { if case .data(let bytes) = entry.payload { records.append(bytes) } }
         }
         logger.debug("applied \(entries.count) committed entries up to offset \(last.offset)")
+    }
+
+    /// The records applied so far, which `load` takes back as they are.
+    public func captureSnapshot() -> @Sendable () throws -> [[UInt8]] {
+        let records = appliedRecords
+        return { records }
     }
 
     public func load(_ snapshot: RaftSnapshot) {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MartletProtocol
 import MartletReplication
 import NIOCore
 
@@ -35,16 +36,15 @@ public final class MetadataImageApplier: MetadataApplier, @unchecked Sendable {
             let before = current.lastAppliedOffset
             for entry in entries {
                 guard case .data(let bytes) = entry.payload else { continue }
-                replay(bytes, at: entry.offset, into: &current)
+                replay(bytes, at: entry.offset) { record throws(MetadataImageError) in try current.apply(record, at: entry.offset) }
             }
             return current.lastAppliedOffset == before ? nil : current
         }
         if let changed { onChange?(changed) }
     }
 
-    /// A snapshot holds records without their offsets; they are replayed at the offsets just below the
-    /// snapshot's end, so the image continues at the next entry and brokers registered in it count as
-    /// registered before that end.
+    /// A snapshot holds records without their offsets; each counts as written at the snapshot's last
+    /// contained offset (`MetadataImage.apply(snapshotRecord:)`), and entries continue at its end.
     public func load(_ snapshot: RaftSnapshot) {
         let records: [[UInt8]]
         do {
@@ -53,15 +53,23 @@ public final class MetadataImageApplier: MetadataApplier, @unchecked Sendable {
             logger.error("cannot read snapshot \(SnapshotFiles.fileName(snapshot.id)), keeping the current image: \(error)")
             return
         }
-        var rebuilt = MetadataImage()
-        let first = max(0, snapshot.id.offset - Int64(records.count))
-        for (index, bytes) in records.enumerated() { replay(bytes, at: first + Int64(index), into: &rebuilt) }
+        var rebuilt = MetadataImage(snapshotEndOffset: snapshot.id.offset)
+        for bytes in records {
+            replay(bytes, at: snapshot.id.offset - 1) { record throws(MetadataImageError) in try rebuilt.apply(snapshotRecord: record) }
+        }
         lock.withLock { current = rebuilt }
         onChange?(rebuilt)
         logger.info("metadata image rebuilt from snapshot \(SnapshotFiles.fileName(snapshot.id)): \(records.count) records")
     }
 
-    private func replay(_ bytes: [UInt8], at offset: Int64, into image: inout MetadataImage) {
+    /// The committed image, to be written as its snapshot records (`MetadataImage.snapshotRecords`),
+    /// framed. The image is a value, so encoding it later sees it as it is now.
+    public func captureSnapshot() -> @Sendable () throws -> [[UInt8]] {
+        let captured = image
+        return { try captured.snapshotRecords.map { record throws(KafkaWireError) in try record.encodedBytes() } }
+    }
+
+    private func replay(_ bytes: [UInt8], at offset: Int64, _ apply: (MetadataRecord) throws(MetadataImageError) -> Void) {
         let record: MetadataRecord
         do {
             record = try MetadataRecord(framed: ByteBuffer(bytes: bytes))
@@ -70,7 +78,7 @@ public final class MetadataImageApplier: MetadataApplier, @unchecked Sendable {
             return
         }
         do {
-            try image.apply(record, at: offset)
+            try apply(record)
         } catch {
             logger.error("skipping \(record) at offset \(offset): it does not fit the image: \(error)")
         }

@@ -62,7 +62,7 @@ extension RaftDriver {
         do {
             var lastOffset: Int64?
             if !records.isEmpty {
-                let payloads = try records.map { record throws(KafkaWireError) in Array(try record.encoded().readableBytesView) }
+                let payloads = try records.map { record throws(KafkaWireError) in try record.encodedBytes() }
                 lastOffset = try node.propose(payloads).upperBound - 1
             }
             controller?.adopt(state, lastOffset: lastOffset)

@@ -28,10 +28,10 @@ public actor RaftDriver {
 
     public nonisolated let nodeId: ReplicaID
     var node: RaftNode
-    private let storage: MetadataLog
+    let storage: MetadataLog
     private let peers: RaftPeers
     private let context: RaftWireContext
-    private let applier: any MetadataApplier
+    let applier: any MetadataApplier
     private let requestTimeoutMs: Int64
     let logger: Logger
     private var ticker: Task<Void, Never>?
@@ -43,6 +43,7 @@ public actor RaftDriver {
     var parkedFetches: [ParkedFetch] = []
     /// The high watermark last sent to each replica: an empty answer carrying a newer one is news.
     var highWatermarkSent: [ReplicaID: Int64] = [:]
+    var snapshotSchedule: SnapshotSchedule
 
     /// Opens the metadata log under `metadata.log.dir` and rebuilds the core from it.
     public init(config: BrokerConfig, applier: any MetadataApplier, controller: ActiveController? = nil, logger: Logger) throws {
@@ -66,6 +67,7 @@ public actor RaftDriver {
         let persisted = try storage.load()
         if let snapshot = persisted.snapshot { applier.load(snapshot) }
         self.storage = storage
+        snapshotSchedule = SnapshotSchedule(config: config, logStartOffset: persisted.snapshot?.id.offset ?? 0, nowMs: Self.nowMs())
         node = RaftNode(config: raftConfig, persisted: persisted, nowMs: Self.nowMs(), random: .seededFromSystem())
         peers = RaftPeers(voters: voters, localId: config.nodeId)
         requestTimeoutMs = config.quorumRequestTimeoutMs
@@ -170,6 +172,7 @@ public actor RaftDriver {
         process(answering: nil)
         tickController(now: now)
         releaseParkedFetches(now: now)
+        snapshotIfDue(now: now)
     }
 
     /// Drains the core's readies in RaftReady's order: quorum state durable, log operations applied and

@@ -10,6 +10,26 @@ extension MetadataImage {
             throw .offsetNotIncreasing(offset: offset, lastApplied: lastAppliedOffset)
         }
         setLastAppliedOffset(offset)
+        try replay(record, at: offset)
+    }
+
+    /// An empty image that the records of a snapshot ending at `endOffset` (its id's offset) are about to
+    /// fill through `apply(snapshotRecord:)`; log entries continue at `endOffset`.
+    public init(snapshotEndOffset endOffset: Int64) {
+        self.init()
+        setLastAppliedOffset(endOffset - 1)
+    }
+
+    /// Applies one record read from a snapshot, into an image made by `init(snapshotEndOffset:)`. A
+    /// snapshot does not say where its records were first written, so each counts as written at the
+    /// snapshot's last contained offset, as Kafka's controller replays them
+    /// (`QuorumController.handleLoadSnapshot`): a broker registered in the snapshot is then unfenced only
+    /// once it has replayed the log that far, never earlier than its real registration allowed.
+    public mutating func apply(snapshotRecord record: MetadataRecord) throws(MetadataImageError) {
+        try replay(record, at: lastAppliedOffset)
+    }
+
+    private mutating func replay(_ record: MetadataRecord, at offset: Int64) throws(MetadataImageError) {
         switch record {
         case .registerBroker(let record): replay(record, at: offset)
         case .unregisterBroker(let record):

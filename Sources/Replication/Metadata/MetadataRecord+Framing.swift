@@ -51,6 +51,9 @@ extension MetadataRecord {
         return buffer
     }
 
+    /// The framed bytes as a log entry's or a snapshot's record value.
+    public func encodedBytes() throws(KafkaWireError) -> [UInt8] { Array(try encoded().readableBytesView) }
+
     /// Reads one framed record that fills `buffer` (a record value from a metadata batch).
     public init(framed buffer: ByteBuffer) throws(MetadataRecordDecodingError) {
         var buffer = buffer

@@ -34,7 +34,7 @@ public struct RaftNode: Sendable {
     /// Entries below this offset are committed. Not persisted: a restarted node learns it again.
     public internal(set) var highWatermark: Int64
     /// Entries below this offset were handed to the driver to apply.
-    var appliedOffset: Int64
+    public internal(set) var appliedOffset: Int64
     /// The log is durable up to here; only this much counts as the leader's own replica.
     var flushedEndOffset: Int64
     var truncations = 0

@@ -22,6 +22,8 @@ import Testing
         #expect(config.quorumFetchTimeoutMs == 2000)
         #expect(config.quorumElectionBackoffMaxMs == 1000)
         #expect(config.quorumRequestTimeoutMs == 2000)
+        #expect(config.metadataSnapshotMaxNewRecordBytes == 20 * 1024 * 1024)
+        #expect(config.metadataSnapshotMaxIntervalMs == 3_600_000)
         #expect(try BrokerConfig(Self.base + [("metadata.log.dir", "/tmp/meta")]).metadataLogDirectory == "/tmp/meta")
         #expect(ControllerConfig(broker: config).brokerSessionTimeoutMs == 9000)
         let shorter = try BrokerConfig(Self.base + [("broker.session.timeout.ms", "4000")])
@@ -37,6 +39,12 @@ import Testing
          "invalid value '1@a:1,3@b:2' for configuration controller.quorum.voters: node.id 2 is not one of the voters"),
         ([("controller.listener.names", "OTHER")],
          "invalid value 'OTHER' for configuration controller.listener.names: no listener in listeners has one of these names"),
+        ([("metadata.log.max.record.bytes.between.snapshots", "0")],
+         "invalid value '0' for configuration metadata.log.max.record.bytes.between.snapshots: must be at least 1"),
+        ([("metadata.log.max.snapshot.interval.ms", "-1")],
+         "invalid value '-1' for configuration metadata.log.max.snapshot.interval.ms: must be at least 0"),
+        ([("metadata.log.max.snapshot.interval.ms", "hourly")],
+         "invalid value 'hourly' for configuration metadata.log.max.snapshot.interval.ms: expected a 64-bit integer"),
         ([("process.roles", "broker,controller")],
          "invalid value 'broker,controller' for configuration process.roles: combined broker and controller mode is not supported yet"),
     ] as [([(String, String)], String)])

@@ -15,10 +15,6 @@ struct ActiveControllerTests {
 
     static let brokerIds: [Int32] = [101, 102, 103]
 
-    static func connection(_ cluster: Cluster, _ id: Int32) -> KafkaConnection {
-        KafkaConnection(host: "127.0.0.1", port: cluster.ports[id]!, clientId: "active-controller-test")
-    }
-
     /// The leader once it is the active controller (its epoch committed), within `seconds`.
     static func activeController(_ cluster: Cluster, within seconds: Double, excluding: Int32? = nil) async -> Int32? {
         guard let leader = await cluster.leader(within: seconds, excluding: excluding) else { return nil }
@@ -73,12 +69,9 @@ struct ActiveControllerTests {
     @Test("create after commit, in every image; refused by a follower; after failover exists and can be deleted")
     func createFailoverDelete() async throws {
         let cluster = try Cluster(activeControllers: true)
-        for id in cluster.ports.keys.sorted() { try await cluster.start(id) }
-        var connections: [KafkaConnection] = []
-        do {
+        try await cluster.run {
             let first = try #require(await Self.activeController(cluster, within: 10))
-            let leaderConnection = Self.connection(cluster, first)
-            connections.append(leaderConnection)
+            let leaderConnection = cluster.connection(first)
             try await Self.registerBrokers(leaderConnection)
 
             let created = try await Self.createTopic("orders", on: leaderConnection)
@@ -89,36 +82,63 @@ struct ActiveControllerTests {
             #expect(await Self.everyImage(cluster, has: "orders", true, within: 10))
 
             let follower = try #require(cluster.ports.keys.sorted().first { $0 != first })
-            let followerConnection = Self.connection(cluster, follower)
-            connections.append(followerConnection)
+            let followerConnection = cluster.connection(follower)
             let refused = try await Self.createTopic("payments", on: followerConnection)
             #expect(refused.errorCode == KafkaErrorCode.notController.rawValue)
 
             await cluster.stop(first)
             let second = try #require(await Self.activeController(cluster, within: 10, excluding: first))
-            let secondConnection = Self.connection(cluster, second)
-            connections.append(secondConnection)
+            let secondConnection = cluster.connection(second)
             let again = try await Self.createTopic("orders", on: secondConnection)
             #expect(again.errorCode == KafkaErrorCode.topicAlreadyExists.rawValue)
             let deleted = try await secondConnection.send(DeleteTopicsRequest(topics: [.init(name: "orders")]), version: 6, timeoutMs: 5000)
             #expect(deleted.responses.map(\.errorCode) == [0])
             #expect(deleted.responses.first?.topicId == created.topicId)
             #expect(await Self.everyImage(cluster, has: "orders", false, within: 10))
-        } catch {
-            for connection in connections { await connection.close() }
-            await cluster.stopAll()
-            throw error
         }
-        for connection in connections { await connection.close() }
-        await cluster.stopAll()
+    }
+
+    @Test("a command waiting for commit when its leader loses the quorum is answered NOT_CONTROLLER, and never commits")
+    func leadershipLostWhileWaiting() async throws {
+        let cluster = try Cluster(activeControllers: true)
+        try await cluster.run {
+            let first = try #require(await Self.activeController(cluster, within: 10))
+            let firstConnection = cluster.connection(first)
+            try await Self.registerBrokers(firstConnection)
+            let followers = cluster.ports.keys.sorted().filter { $0 != first }
+            for id in followers { await cluster.stop(id) }
+
+            // The records are appended but cannot commit; check-quorum makes the leader resign within
+            // 1.5 fetch timeouts, which ends its activation and fails the waiting request.
+            let asked = Date()
+            let orphan = try await Self.createTopic("orphan", on: firstConnection)
+            let waitedMs = Date().timeIntervalSince(asked) * 1000
+            #expect(orphan.errorCode == KafkaErrorCode.notController.rawValue)
+            #expect(waitedMs < Double(ActiveController.commitTimeoutMs) / 3, "answered by the commit timeout, not the lost leadership")
+            print("NOT_CONTROLLER after \(String(format: "%.0f", waitedMs)) ms")
+            let deposed = await cluster.servers[first]!.driver.status
+            #expect(deposed.role != .leader && deposed.logEndOffset > deposed.highWatermark)
+            #expect(await cluster.servers[first]!.driver.isActiveController == false)
+            #expect(cluster.images[first]!.image.topic(named: "orphan") == nil)
+
+            // The followers elect one of themselves without the deposed leader's tail; it rejoins and
+            // truncates that tail, and the topic can be created afresh.
+            await cluster.stop(first)
+            for id in followers { try await cluster.start(id) }
+            let second = try #require(await Self.activeController(cluster, within: 10))
+            try await cluster.start(first)
+            #expect(await cluster.leader(within: 10) == second)
+            #expect(await Self.everyImage(cluster, has: "orphan", false, within: 10))
+            #expect(try await Self.createTopic("orphan", on: cluster.connection(second)).errorCode == 0)
+            #expect(await Self.everyImage(cluster, has: "orphan", true, within: 10))
+        }
     }
 
     @Test("partition growth, topic configs checked against the broker's table, and producer id blocks")
     func partitionsConfigsProducerIds() async throws {
         let cluster = try Cluster(activeControllers: true)
-        for id in cluster.ports.keys.sorted() { try await cluster.start(id) }
-        let connection = try Self.connection(cluster, #require(await Self.activeController(cluster, within: 10)))
-        do {
+        try await cluster.run {
+            let connection = try cluster.connection(#require(await Self.activeController(cluster, within: 10)))
             let epochs = try await Self.registerBrokers(connection)
             #expect(try await Self.createTopic("orders", on: connection).errorCode == 0)
 
@@ -156,12 +176,6 @@ struct ActiveControllerTests {
                 if !converged { try await Task.sleep(for: .milliseconds(20)) }
             }
             #expect(converged)
-        } catch {
-            await connection.close()
-            await cluster.stopAll()
-            throw error
         }
-        await connection.close()
-        await cluster.stopAll()
     }
 }

@@ -31,6 +31,7 @@ struct ControllerQuorumTests {
         var servers: [Int32: ControllerServer] = [:]
         var appliers: [Int32: CommittedEntryCounter] = [:]
         var images: [Int32: MetadataImageApplier] = [:]
+        private var connections: [KafkaConnection] = []
 
         init(activeControllers: Bool = false, settings: [String: String] = [:]) throws {
             ports = Dictionary(uniqueKeysWithValues: try [1, 2, 3].map { (Int32($0), try Self.freePort()) })
@@ -78,8 +79,28 @@ struct ControllerQuorumTests {
         }
 
         func stopAll() async {
+            for connection in connections { await connection.close() }
             for id in servers.keys.sorted() { await stop(id) }
             try? FileManager.default.removeItem(atPath: root)
+        }
+
+        /// A client connection to controller `id`'s listener, closed by `stopAll`.
+        func connection(_ id: Int32) -> KafkaConnection {
+            let connection = KafkaConnection(host: "127.0.0.1", port: ports[id]!, clientId: "controller-test")
+            connections.append(connection)
+            return connection
+        }
+
+        /// Starts the three nodes, runs `body`, and stops everything whether or not it throws.
+        func run(_ body: () async throws -> Void) async throws {
+            do {
+                for id in ports.keys.sorted() { try await start(id) }
+                try await body()
+            } catch {
+                await stopAll()
+                throw error
+            }
+            await stopAll()
         }
 
         /// The one leader the running nodes agree on, within `seconds`.
@@ -115,8 +136,7 @@ struct ControllerQuorumTests {
     @Test("elect, commit on all three, fail over, restart from disk and catch up")
     func failoverAndRestart() async throws {
         let cluster = try Cluster()
-        for id in cluster.ports.keys.sorted() { try await cluster.start(id) }
-        do {
+        try await cluster.run {
             let first = try #require(await cluster.leader(within: 10))
             _ = try await cluster.servers[first]!.driver.propose(Self.records(0..<5))
             #expect(await cluster.applied(Self.records(0..<5), within: 10))
@@ -139,10 +159,6 @@ struct ControllerQuorumTests {
             let (state, voters) = try QuorumStateFile.decode([UInt8](try #require(FileManager.default.contents(atPath: file))))
             #expect(voters == [1, 2, 3])
             #expect(state.leaderId == second && state.epoch == leaderStatus.epoch)
-        } catch {
-            await cluster.stopAll()
-            throw error
         }
-        await cluster.stopAll()
     }
 }

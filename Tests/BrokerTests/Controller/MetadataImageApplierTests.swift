@@ -18,7 +18,7 @@ struct MetadataImageApplierTests {
         return logger
     }
 
-    static func bytes(_ record: MetadataRecord) throws -> [UInt8] { Array(try record.encoded().readableBytesView) }
+    static func bytes(_ record: MetadataRecord) throws -> [UInt8] { try record.encodedBytes() }
 
     static var topic: MetadataRecord { .topic(TopicRecord(name: "orders", topicId: topicId)) }
 
@@ -57,5 +57,23 @@ struct MetadataImageApplierTests {
         #expect(applier.image.lastAppliedOffset == 39)
         applier.apply([LogEntry(offset: 40, epoch: 2, payload: .data(try Self.bytes(Self.partition(1))))])
         #expect(applier.image.topic(named: "orders")?.partitions.keys.sorted() == [0, 1])
+    }
+
+    @Test("what the applier snapshots, another applier loads into the same image")
+    func snapshotsItsImage() throws {
+        let applier = MetadataImageApplier(logger: Self.logger)
+        let broker = MetadataRecord.registerBroker(RegisterBrokerRecord(
+            brokerId: 4, incarnationId: Self.topicId, brokerEpoch: 0, rack: "r1", fenced: false, inControlledShutdown: true))
+        let config = MetadataRecord.config(ConfigRecord(resourceType: 2, resourceName: "orders", name: "retention.ms", value: "9"))
+        applier.apply(try [broker, Self.topic, Self.partition(0), config].enumerated().map { index, record in
+            LogEntry(offset: Int64(index), epoch: 1, payload: .data(try Self.bytes(record)))
+        })
+        let id = OffsetAndEpoch(offset: 6, epoch: 1)
+        let bytes = RaftRecords.snapshotBytes(id: id, records: try applier.captureSnapshot()(), lastContainedLogTimestamp: 0, timestamp: 0)
+        let loaded = MetadataImageApplier(logger: Self.logger)
+        loaded.load(RaftSnapshot(id: id, bytes: bytes))
+        #expect(loaded.image.snapshotRecords == applier.image.snapshotRecords)
+        #expect(loaded.image.brokers[4]?.inControlledShutdown == true && loaded.image.brokers[4]?.registrationOffset == 5)
+        #expect(loaded.image.lastAppliedOffset == 5)
     }
 }
