@@ -14,6 +14,9 @@ struct RaftTestHarness {
     var drop: (ReplicaID, ReplicaID, RaftMessage) -> Bool = { _, _, _ in false }
     /// Rewrites a message on its way (corruption in transit).
     var rewrite: (ReplicaID, ReplicaID, RaftMessage) -> RaftMessage = { _, _, message in message }
+    /// Answers a fetch to a node that is gone with BROKER_NOT_AVAILABLE, as the driver does for a peer it
+    /// cannot reach; otherwise such messages just vanish.
+    var reportUnreachable = false
 
     init(voters: [ReplicaID], observers: [ReplicaID] = [], persisted: [ReplicaID: RaftPersistentState] = [:]) {
         for (index, id) in (voters + observers).enumerated() {
@@ -56,6 +59,13 @@ struct RaftTestHarness {
         while !inFlight.isEmpty && delivered < limit {
             let (from, envelope) = inFlight.removeFirst()
             delivered += 1
+            if nodes[envelope.to] == nil, reportUnreachable, nodes[from] != nil, case .fetch(let fetch) = envelope.message {
+                let failure = RaftFetchResponse(
+                    error: .brokerNotAvailable, epoch: nodes[from]!.epoch, leaderId: nil, fetchOffset: fetch.fetchOffset,
+                    lastFetchedEpoch: fetch.lastFetchedEpoch)
+                step(from, .fetchResponse(failure), from: envelope.to)
+                continue
+            }
             guard nodes[envelope.to] != nil, !drop(from, envelope.to, envelope.message) else { continue }
             step(envelope.to, rewrite(from, envelope.to, envelope.message), from: from)
         }

@@ -57,6 +57,9 @@ public actor RaftDriver {
         // The leader parks a caught-up fetch until the log or the high watermark moves, so the next one
         // can go out at once: entries commit and reach brokers in round trips, not polling intervals.
         raftConfig.fetchIdleIntervalMs = 0
+        // Kafka's `controller.quorum.retry.backoff.ms` is 20 ms; errors here are mostly an unreachable
+        // peer, whose connection backs off on its own.
+        raftConfig.fetchErrorBackoffMs = 50
         let listener = config.controllerListenerNames.first ?? "CONTROLLER"
         context = RaftWireContext(
             localId: config.nodeId, clusterId: config.clusterId,
@@ -158,6 +161,18 @@ public actor RaftDriver {
         }
     }
 
+    /// A fetch that could not be delivered or got no answer comes back as BROKER_NOT_AVAILABLE from the
+    /// peer, as Kafka's network channel reports a disconnect, so the core backs off briefly (and an
+    /// observer looks for the leader elsewhere) instead of waiting out its request timeout.
+    func unreachable(_ request: RaftMessage, _ peer: ReplicaID) {
+        guard !stopped, case .fetch(let fetch) = request else { return }
+        receive(
+            .fetchResponse(RaftFetchResponse(
+                error: .brokerNotAvailable, epoch: node.epoch, leaderId: nil, fetchOffset: fetch.fetchOffset,
+                lastFetchedEpoch: fetch.lastFetchedEpoch)),
+            from: peer)
+    }
+
     /// A response from a voter to a request this node sent.
     func receive(_ message: RaftMessage, from: ReplicaID) {
         guard !stopped else { return }
@@ -236,13 +251,20 @@ public actor RaftDriver {
         guard let connection = peers.connection(to: envelope.to) else { return }
         let (request, to, timeoutMs, logger) = (envelope.message, envelope.to, requestTimeoutMs, logger)
         Task { [weak self] in
+            let responseBody: ByteBuffer
             do {
-                let responseBody = try await connection.send(apiKey: wire.apiKey, version: version, body: body, timeoutMs: timeoutMs)
+                responseBody = try await connection.send(apiKey: wire.apiKey, version: version, body: body, timeoutMs: timeoutMs)
+            } catch {
+                logger.trace("\(wire.apiKey.name) to \(to): \(error)")
+                await self?.unreachable(request, to)
+                return
+            }
+            do {
                 let response = try RaftWireResponse(apiKey: wire.apiKey, version: version, body: responseBody)
                 let message = try RaftWire.message(from: response, answering: request, version: version)
                 await self?.receive(message, from: to)
             } catch {
-                logger.trace("\(wire.apiKey.name) to \(to): \(error)")
+                logger.warning("unreadable \(wire.apiKey.name) response from \(to): \(error)")
             }
         }
     }

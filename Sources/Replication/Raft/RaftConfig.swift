@@ -21,7 +21,8 @@ public struct RaftConfig: Sendable {
     /// instead (its driver here does too, and sets this to 0); a simulation without parking polls.
     public var fetchIdleIntervalMs: Int64 = 500
     /// How long a follower waits before fetching again after an error answer (an observer not yet known
-    /// to the leader, a leader that just stepped down).
+    /// to the leader, a leader that just stepped down, BROKER_NOT_AVAILABLE when the driver could not
+    /// reach it), and an observer looking for the leader before asking the next voter.
     public var fetchErrorBackoffMs: Int64 = 500
     /// `metadata.max.idle.interval.ms`: an idle leader appends a no-op this often.
     public var idleIntervalMs: Int64 = 500

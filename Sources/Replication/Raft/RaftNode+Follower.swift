@@ -36,10 +36,20 @@ extension RaftNode {
 
     mutating func handleFetchResponse(_ response: RaftFetchResponse, from: ReplicaID) {
         guard observe(epoch: response.epoch, leader: response.leaderId) else { return }
+        if role == .unattached, !config.isVoter {
+            // The voter asked for the leader named none this node can follow (or could not be reached):
+            // ask another one soon rather than after the request timeout.
+            fetchSentMs = nil
+            nextFetchMs = nowMs + config.fetchErrorBackoffMs
+            return
+        }
         guard role == .follower, from == quorumState.leaderId, response.epoch == epoch else { return }
         if response.error != .none {
             fetchSentMs = nil
             nextFetchMs = nowMs + config.fetchErrorBackoffMs
+            // An observer whose leader cannot be reached looks for the leader among the voters at once; a
+            // voter keeps trying until its fetch timeout, since only that may start an election.
+            if response.error == .brokerNotAvailable && !config.isVoter { becomeUnattached(epoch: epoch) }
             return
         }
         // An answer to an earlier position (duplicated, reordered, or from before a truncation) says
