@@ -10,7 +10,16 @@ quorum as it was; a topic created through the active controller (after brokers r
 heartbeated) is answered once committed and survives kill -9 of that controller; with a small
 metadata.log.max.record.bytes.between.snapshots, a controller stopped while topics are created comes
 back behind the leader's snapshot and catches up by FetchSnapshot (measured: ready in 0.05 s, caught up
-0.03-0.05 s later)."""
+0.03-0.05 s later); raw FetchSnapshot v1 requests to an active controller holding a real snapshot: 1 KiB
+chunks read in order from position 0 give back its `.checkpoint` file byte for byte, and requests that
+break the rules get the codes of Kafka's `KafkaRaftClient.handleFetchSnapshotRequest` (an unknown snapshot
+id SNAPSHOT_NOT_FOUND; a position past the end, at the end or negative POSITION_OUT_OF_RANGE; a stale
+epoch FENCED_LEADER_EPOCH, a newer one UNKNOWN_LEADER_EPOCH; a follower NOT_LEADER_OR_FOLLOWER; another
+cluster id INCONSISTENT_CLUSTER_ID at the top level) or, for a replica that is neither a voter nor a
+registered broker, Martlet's INVALID_REQUEST (Kafka does not check); a frame whose body stops short gets
+its connection closed while a connection opened before keeps answering; the rejections are in the
+leader's log, and afterwards the leader and epoch are the same, every voter is caught up and a topic is
+still created."""
 import re
 import socket
 import struct
@@ -28,7 +37,12 @@ pytestmark = pytest.mark.skipif(helpers.KIND != "martlet", reason="Martlet's con
 
 INCONSISTENT_VOTER_SET = 94
 FENCED_LEADER_EPOCH = 74
+UNKNOWN_LEADER_EPOCH = 75
+NOT_LEADER_OR_FOLLOWER = 6
 INVALID_REQUEST = 42
+SNAPSHOT_NOT_FOUND = 98
+POSITION_OUT_OF_RANGE = 99
+INCONSISTENT_CLUSTER_ID = 104
 METADATA_TOPIC = "__cluster_metadata"
 CLUSTER_ID = "MkU3OEVBNTcwNTJENDM2Qg"
 METADATA_TOPIC_DIR = "__cluster_metadata-0"
@@ -67,6 +81,18 @@ class Reader:
     def cstr(self):
         n = self.uvarint() - 1
         return None if n < 0 else self.take(n).decode()
+
+    def cbytes(self):
+        n = self.uvarint() - 1
+        return None if n < 0 else self.take(n)
+
+    def tags(self) -> dict[int, bytes]:
+        """A tagged-field section: tag -> its raw bytes."""
+        fields = {}
+        for _ in range(self.uvarint()):
+            tag = self.uvarint()
+            fields[tag] = self.take(self.uvarint())
+        return fields
 
 
 def flexible_request(port: int, api_key: int, version: int, body: bytes, corr: int = 7) -> Reader:
@@ -108,11 +134,58 @@ def fetch_v12(port: int, replica: int, epoch: int) -> int:
     return r.i16()
 
 
+def fetch_snapshot_v1_body(replica: int, epoch: int, snapshot: tuple[int, int], position: int,
+                           max_bytes: int = 1 << 20, cluster_id: str | None = CLUSTER_ID) -> bytes:
+    """A FetchSnapshot v1 body for `__cluster_metadata-0`: snapshot is (end offset, epoch); the cluster
+    id goes in the top-level tagged field 0 (none when None)."""
+    snapshot_id = struct.pack(">qi", *snapshot) + TAGS
+    partition = struct.pack(">ii", 0, epoch) + snapshot_id + struct.pack(">q", position) + TAGS
+    topic = cstr(METADATA_TOPIC) + carray([partition]) + TAGS
+    if cluster_id is None:
+        tags = TAGS
+    else:
+        cluster = cstr(cluster_id)
+        tags = uvarint(1) + uvarint(0) + uvarint(len(cluster)) + cluster
+    return struct.pack(">ii", replica, max_bytes) + carray([topic]) + tags
+
+
+def fetch_snapshot_v1(port: int, replica: int, epoch: int, snapshot: tuple[int, int], position: int,
+                      max_bytes: int = 1 << 20, cluster_id: str | None = CLUSTER_ID) -> dict:
+    """FetchSnapshot v1 (key 59); the answer's top-level `error`, and, when it has the partition, its
+    `code`, `snapshot_id`, `size`, `position`, `bytes`, `leader` (id, epoch) and `endpoints` {id: (host, port)}."""
+    r = flexible_request(port, 59, 1, fetch_snapshot_v1_body(replica, epoch, snapshot, position, max_bytes, cluster_id))
+    r.i32()  # throttle
+    answer = {"error": r.i16(), "code": None}
+    topics = r.uvarint() - 1
+    if topics > 0:
+        assert topics == 1 and r.cstr() == METADATA_TOPIC
+        assert r.uvarint() == 2 and r.i32() == 0
+        answer["code"] = r.i16()
+        answer["snapshot_id"] = (r.i64(), r.i32())
+        r.tags()
+        answer["size"], answer["position"] = r.i64(), r.i64()
+        answer["bytes"] = r.cbytes() or b""
+        current_leader = r.tags().get(0)
+        answer["leader"] = struct.unpack(">ii", current_leader[:8]) if current_leader else None
+        r.tags()  # topic
+    endpoints = {}
+    if (nodes := r.tags().get(0)) is not None:
+        e = Reader(nodes)
+        for _ in range(e.uvarint() - 1):
+            node, host, node_port = e.i32(), e.cstr(), struct.unpack(">H", e.take(2))[0]
+            e.tags()
+            endpoints[node] = (host, node_port)
+    answer["endpoints"] = endpoints
+    return answer
+
+
+DESCRIBE_QUORUM_V0 = carray([cstr(METADATA_TOPIC) + carray([struct.pack(">i", 0) + TAGS]) + TAGS]) + TAGS
+
+
 def describe_quorum(port: int) -> tuple[int, int] | None:
     """DescribeQuorum v0: (leader id, epoch) if this controller leads, else None."""
-    body = carray([cstr(METADATA_TOPIC) + carray([struct.pack(">i", 0) + TAGS]) + TAGS]) + TAGS
     try:
-        r = flexible_request(port, 55, 0, body)
+        r = flexible_request(port, 55, 0, DESCRIBE_QUORUM_V0)
     except OSError:
         return None
     if r.i16() != 0:
@@ -337,3 +410,133 @@ def test_stopped_controller_catches_up_by_snapshot(snapshotting_quorum):
     assert installed and installed[-1][0] >= snapshot[0], installed
     rows = wait_caught_up(q)
     assert rows[leader][2] == "Leader" and rows[behind][2] == "Follower"
+
+
+def checkpoint_bytes(q: Quorum, node: int, snapshot: tuple[int, int]) -> bytes:
+    offset, epoch = snapshot
+    return (q.nodes[node].data_dir / METADATA_TOPIC_DIR / f"{offset:020d}-{epoch:010d}.checkpoint").read_bytes()
+
+
+@pytest.mark.timeout(60)
+def test_bad_fetch_snapshot_requests_are_refused(snapshotting_quorum):
+    """FetchSnapshot v1 to the active controller, which holds a real snapshot: the chunks read in order
+    are the `.checkpoint` file; requests that break the rules get the codes Kafka's
+    `KafkaRaftClient.handleFetchSnapshotRequest` answers; a truncated frame is refused; the quorum is
+    unharmed and the rejections are in the leader's log. Codes that differ from Kafka's are collected
+    and reported together at the end."""
+    q = snapshotting_quorum
+    leader, port = active_with_brokers(q)
+    found, epoch = q.leader(timeout=5)
+    assert found == leader
+    follower = next(i for i in q.ports if i != leader)
+    broker = 101  # registered and unfenced: an observer allowed to fetch
+
+    # ~400 bytes of records a topic against a 4096-byte threshold: a snapshot after about ten.
+    created = 0
+    deadline = time.monotonic() + 20
+    while not q.checkpoints(leader):
+        assert time.monotonic() < deadline, f"no snapshot on controller {leader} after {created} topics"
+        if created < 30:
+            assert create_topic(port, f"snapshotted-{created}", 6, 3) == 0
+            created += 1
+        else:
+            time.sleep(0.05)
+    snapshot = q.checkpoints(leader)[-1]
+    # The core serves the snapshot once it has taken the file the driver wrote.
+    deadline = time.monotonic() + 5
+    while (first := fetch_snapshot_v1(port, broker, epoch, snapshot, 0, max_bytes=1024))["code"] != 0:
+        assert time.monotonic() < deadline, f"snapshot {snapshot} not served: {first}"
+        time.sleep(0.05)
+    on_disk = checkpoint_bytes(q, leader, snapshot)
+    assert len(on_disk) > 2048, f"a {len(on_disk)}-byte snapshot is too small for several 1 KiB chunks"
+
+    # A valid request at 0 gets the first chunk; reading on from where each chunk ends, as a follower
+    # does, gives back the file byte for byte.
+    assert first["error"] == 0 and first["snapshot_id"] == snapshot, first
+    assert first["leader"] == (leader, epoch) and first["endpoints"].get(leader) == ("127.0.0.1", port), first
+    assert first["size"] == len(on_disk) and first["position"] == 0 and first["bytes"] == on_disk[:1024]
+    downloaded, chunks = bytearray(first["bytes"]), 1
+    while len(downloaded) < len(on_disk):
+        chunk = fetch_snapshot_v1(port, broker, epoch, snapshot, len(downloaded), max_bytes=1024)
+        assert chunk["code"] == 0 and chunk["position"] == len(downloaded) and chunk["size"] == len(on_disk), chunk
+        assert 0 < len(chunk["bytes"]) <= 1024, f"a {len(chunk['bytes'])}-byte chunk at {len(downloaded)}"
+        downloaded += chunk["bytes"]
+        chunks += 1
+    assert bytes(downloaded) == on_disk, "the chunks do not reassemble the .checkpoint file"
+    assert q.checkpoints(leader)[-1] == snapshot, "the leader took another snapshot meanwhile"
+
+    differences = []
+
+    def expect(what: str, answer: dict, code: int, top_level: bool = False):
+        got = answer["error"] if top_level else answer["code"]
+        if got != code or (not top_level and answer["error"] != 0):
+            served = (f" (size {answer['size']}, position {answer['position']}, {len(answer['bytes'])} bytes)"
+                      if answer["code"] == 0 else "")
+            differences.append(f"{what}: expected {'top-level ' if top_level else ''}{code}, got "
+                               f"top-level {answer['error']}, partition {answer['code']}{served}")
+
+    offset, snapshot_epoch = snapshot
+    size = len(on_disk)
+    for what, kwargs, code, top_level in [
+        ("snapshot id at another offset", dict(snapshot=(offset + 1, snapshot_epoch), position=0), SNAPSHOT_NOT_FOUND, False),
+        ("snapshot id in another epoch", dict(snapshot=(offset, snapshot_epoch + 1), position=0), SNAPSHOT_NOT_FOUND, False),
+        ("position past the end", dict(position=size + 1000), POSITION_OUT_OF_RANGE, False),
+        ("position at the end (Kafka: position >= size)", dict(position=size), POSITION_OUT_OF_RANGE, False),
+        ("negative position", dict(position=-1), POSITION_OUT_OF_RANGE, False),
+        ("stale leader epoch", dict(epoch=epoch - 1), FENCED_LEADER_EPOCH, False),
+        ("future leader epoch", dict(epoch=epoch + 1), UNKNOWN_LEADER_EPOCH, False),
+        ("replica neither voter nor registered broker (Martlet's check)", dict(replica=42), INVALID_REQUEST, False),
+        ("another cluster id", dict(cluster_id="AnotherClusterIdXXXXXX"), INCONSISTENT_CLUSTER_ID, True),
+    ]:
+        request = dict(replica=broker, epoch=epoch, snapshot=snapshot, position=0, max_bytes=1024) | kwargs
+        expect(what, fetch_snapshot_v1(port, **request), code, top_level)
+    expect("sent to a follower", fetch_snapshot_v1(q.ports[follower], broker, epoch, snapshot, 0), NOT_LEADER_OR_FOLLOWER)
+
+    # A frame whose size prefix is right but whose body stops short: an error answer or a closed
+    # connection, while a connection opened before keeps answering.
+    bystander = kw.Conn("127.0.0.1", port, timeout=5)
+    body = fetch_snapshot_v1_body(broker, epoch, snapshot, 0, max_bytes=1024)
+    for cut in (0, 2, 9, len(body) // 2, len(body) - 1):
+        with kw.Conn("127.0.0.1", port, timeout=5) as conn:
+            conn.send_raw(kw.request_frame(59, 1, 900 + cut, body[:cut], flexible=True))
+            try:
+                corr, answer = conn.recv_frame(timeout=5)
+            except kw.Closed:
+                continue
+            except TimeoutError:
+                differences.append(f"FetchSnapshot body cut at {cut} of {len(body)} bytes: neither answered "
+                                   "nor closed within 5 s")
+                continue
+            r = Reader(answer)
+            r.tags()
+            r.i32()
+            codes = [r.i16()]
+            if codes[0] == 0 and r.uvarint() > 1:
+                r.cstr(), r.uvarint(), r.i32()
+                codes.append(r.i16())
+            if corr != 900 + cut or not any(codes):
+                differences.append(f"FetchSnapshot body cut at {cut} of {len(body)} bytes: answered with "
+                                   f"correlation id {corr}, codes {codes}")
+    r = Reader(bystander.call(55, 0, DESCRIBE_QUORUM_V0, flexible=True))
+    bystander.close()
+    r.tags()
+    assert r.i16() == 0 and r.uvarint() == 2 and r.cstr() == METADATA_TOPIC and r.uvarint() == 2 and r.i32() == 0
+    assert (r.i16(), r.i32(), r.i32()) == (0, leader, epoch), "DescribeQuorum on the connection opened before"
+    again = fetch_snapshot_v1(port, broker, epoch, snapshot, 0, max_bytes=1 << 20)
+    assert again["code"] == 0 and again["bytes"] == on_disk, again
+
+    # The quorum as it was: same leader and epoch, every voter caught up, admin writes still commit.
+    assert all(node.alive() for node in q.nodes.values())
+    assert q.leader(timeout=5) == (leader, epoch)
+    wait_caught_up(q)
+    assert create_topic(port, "after-bad-fetch-snapshots", 6, 3) == 0
+    assert q.leader(timeout=5) == (leader, epoch)
+
+    log = q.nodes[leader].log_tail(2000)
+    for pattern in (r"rejected .*SNAPSHOT_NOT_FOUND", r"rejected .*POSITION_OUT_OF_RANGE",
+                    r"rejected .*FENCED_LEADER_EPOCH.*FetchSnapshot", r"rejected .*INVALID_REQUEST.*FetchSnapshot",
+                    r"FetchSnapshot.*cluster id", r"closing connection from"):
+        if not re.search(pattern, log):
+            differences.append(f"no log line matching {pattern!r} on controller {leader}")
+    helpers.RESULTS["FetchSnapshot download of the leader's snapshot"] = f"{size} bytes in {chunks} chunks"
+    assert not differences, "\n".join(differences)
