@@ -46,7 +46,9 @@ extension RaftNode {
             return answer(.snapshotNotFound)
         }
         let size = Int64(snapshot.bytes.count)
-        guard request.position >= 0, request.position <= size else {
+        // As Kafka: a position at the end is out of range too; a follower installs the snapshot once the
+        // chunk it has ends there, so it never asks for it.
+        guard request.position >= 0, request.position < size else {
             reject(from, .positionOutOfRange, "FetchSnapshot at \(request.position) of a \(size)-byte snapshot")
             return answer(.positionOutOfRange)
         }
