@@ -88,7 +88,7 @@ def describe_quorum_v0(port: int, timeout: float = 3.0) -> dict | None:
         data = call(port, API_DESCRIBE_QUORUM, 0, body, flexible=True, timeout=timeout)
     except (OSError, kw.Closed):
         return None
-    r = _FlexReader(data)
+    r = kw.Reader(data)
     r.uvarint()  # response header tags
     top = r.i16()
     if top != 0:
@@ -110,26 +110,6 @@ def describe_quorum_v0(port: int, timeout: float = 3.0) -> dict | None:
     out["voters"] = replicas()
     out["observers"] = replicas()
     return out
-
-
-class _FlexReader(kw.Reader):
-    def uvarint(self):
-        shift = value = 0
-        while True:
-            b = self.take(1)[0]
-            value |= (b & 0x7F) << shift
-            if b < 0x80:
-                return value
-            shift += 7
-
-    def cstr(self):
-        n = self.uvarint() - 1
-        return None if n < 0 else self.take(n).decode()
-
-    def skip_tags(self):
-        for _ in range(self.uvarint()):
-            self.uvarint()
-            self.take(self.uvarint())
 
 
 def find_coordinator_v1(port: int, group: str) -> dict:
@@ -271,7 +251,7 @@ def metadata_log_records(log_dir: Path | str) -> list[tuple[int, int, int, bytes
             if attributes & 0x07:
                 raise AssertionError(f"{seg}: compressed metadata batch at {base_offset}")
             (count,) = struct.unpack(">i", batch[57:61])
-            r = _VarReader(batch, 61)
+            r = kw.Reader(batch, 61)
             for _ in range(count):
                 end = r.varint() + r.pos
                 r.take(1)  # attributes
@@ -283,34 +263,11 @@ def metadata_log_records(log_dir: Path | str) -> list[tuple[int, int, int, bytes
                 vlen = r.varint()
                 value = r.take(vlen) if vlen >= 0 else b""
                 r.pos = end
-                v = _VarReader(value, 0)
+                v = kw.Reader(value, 0)
                 v.uvarint()  # frame version
                 api_key, version = v.uvarint(), v.uvarint()
                 out.append((base_offset + delta, api_key, version, value[v.pos:]))
     return out
-
-
-class _VarReader:
-    def __init__(self, data: bytes, pos: int):
-        self.data, self.pos = data, pos
-
-    def take(self, n: int) -> bytes:
-        b = self.data[self.pos:self.pos + n]
-        self.pos += n
-        return b
-
-    def uvarint(self) -> int:
-        shift = value = 0
-        while True:
-            b = self.take(1)[0]
-            value |= (b & 0x7F) << shift
-            if b < 0x80:
-                return value
-            shift += 7
-
-    def varint(self) -> int:
-        z = self.uvarint()
-        return (z >> 1) ^ -(z & 1)
 
 
 REGISTER_BROKER_RECORD, TOPIC_RECORD = 0, 2
@@ -333,7 +290,7 @@ def topic_records(log_dir: Path | str) -> list[str]:
     out = []
     for _offset, key, _version, body in metadata_log_records(log_dir):
         if key == TOPIC_RECORD:
-            r = _VarReader(body, 0)
+            r = kw.Reader(body, 0)
             out.append(r.take(r.uvarint() - 1).decode())
     return out
 

@@ -89,14 +89,17 @@ def varint(v: int) -> bytes:
 
 
 class Reader:
-    def __init__(self, data: bytes):
-        self.d, self.o = data, 0
+    """Reads Kafka's encodings from `data`, starting at `pos`: the fixed-width and legacy types, and the
+    varints, compact strings and bytes and tagged fields of flexible versions."""
+
+    def __init__(self, data: bytes, pos: int = 0):
+        self.data, self.pos = data, pos
 
     def take(self, n):
-        if self.o + n > len(self.d):
+        if self.pos + n > len(self.data):
             raise ValueError("short response")
-        b = self.d[self.o:self.o + n]
-        self.o += n
+        b = self.data[self.pos:self.pos + n]
+        self.pos += n
         return b
 
     def i8(self): return struct.unpack(">b", self.take(1))[0]
@@ -111,6 +114,38 @@ class Reader:
     def array(self, fn):
         n = self.i32()
         return None if n < 0 else [fn(self) for _ in range(n)]
+
+    def uvarint(self):
+        shift = value = 0
+        while True:
+            b = self.take(1)[0]
+            value |= (b & 0x7F) << shift
+            if b < 0x80:
+                return value
+            shift += 7
+
+    def varint(self):
+        z = self.uvarint()
+        return (z >> 1) ^ -(z & 1)
+
+    def cstr(self):
+        n = self.uvarint() - 1
+        return None if n < 0 else self.take(n).decode()
+
+    def cbytes(self):
+        n = self.uvarint() - 1
+        return None if n < 0 else self.take(n)
+
+    def tags(self) -> dict[int, bytes]:
+        """A tagged-field section: tag -> its raw bytes."""
+        fields = {}
+        for _ in range(self.uvarint()):
+            tag = self.uvarint()
+            fields[tag] = self.take(self.uvarint())
+        return fields
+
+    def skip_tags(self):
+        self.tags()
 
 
 # ----------------------------------------------------------------------------- record batch v2

@@ -56,43 +56,7 @@ uvarint, cstr, carray = kw.uvarint, kw.cstring, kw.carray
 TAGS = b"\x00"
 
 
-class Reader:
-    def __init__(self, data: bytes):
-        self.data, self.pos = data, 0
-
-    def take(self, n):
-        b = self.data[self.pos:self.pos + n]
-        self.pos += n
-        return b
-
-    def i16(self): return struct.unpack(">h", self.take(2))[0]
-    def i32(self): return struct.unpack(">i", self.take(4))[0]
-    def i64(self): return struct.unpack(">q", self.take(8))[0]
-
-    def uvarint(self):
-        shift = value = 0
-        while True:
-            b = self.take(1)[0]
-            value |= (b & 0x7F) << shift
-            if b < 0x80:
-                return value
-            shift += 7
-
-    def cstr(self):
-        n = self.uvarint() - 1
-        return None if n < 0 else self.take(n).decode()
-
-    def cbytes(self):
-        n = self.uvarint() - 1
-        return None if n < 0 else self.take(n)
-
-    def tags(self) -> dict[int, bytes]:
-        """A tagged-field section: tag -> its raw bytes."""
-        fields = {}
-        for _ in range(self.uvarint()):
-            tag = self.uvarint()
-            fields[tag] = self.take(self.uvarint())
-        return fields
+Reader = kw.Reader
 
 
 def flexible_request(port: int, api_key: int, version: int, body: bytes, corr: int = 7) -> Reader:
