@@ -53,7 +53,7 @@ extension RaftNode {
             return answer(.positionOutOfRange)
         }
         let start = Int(request.position)
-        let end = min(Int(size), start + max(1, request.maxBytes))
+        let end = min(Int(size), start + max(0, request.maxBytes))
         answer(.none, size: size, position: request.position, bytes: snapshot.bytes[start..<end])
     }
 
