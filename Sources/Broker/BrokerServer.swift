@@ -39,20 +39,21 @@ public final class BrokerServer: Sendable {
         let groups = GroupCoordinator(broker: core)
         let started = ContinuousClock.now
         if let membership {
+            // From here on a crash must be recovered from, whatever the reconciler opens or writes.
+            core.replicas.markRunning()
             await membership.start(core: core, groups: groups)
-            logger.info("broker \(config.nodeId): waiting to catch up with the metadata log and be unfenced")
-            while await membership.lifecycle.isFenced {
+            logger.info("broker \(config.nodeId): waiting to catch up with the metadata log")
+            while await !membership.lifecycle.isCaughtUp {
                 if stopRequested() {
                     logger.info("broker \(config.nodeId): stopped before serving")
-                    await membership.stop(controlledShutdownTimeoutMs: 0)
+                    await membership.stop()
                     await groups.shutdown()
                     await core.replicas.shutdown()
                     return nil
                 }
                 try? await Task.sleep(for: .milliseconds(20))
             }
-            core.replicas.deleteStrayLogs()
-            core.replicas.markRunning()
+            core.replicas.deleteStrayLogs(hosted: await membership.store.hostedReplicas())
             await core.replicas.writeCheckpoints()
         } else {
             try await core.openPartitions()
@@ -70,6 +71,7 @@ public final class BrokerServer: Sendable {
         let bound = try await server.bind(
             host: address.host.isEmpty ? "0.0.0.0" : address.host, port: address.port, group: MultiThreadedEventLoopGroup.singleton)
         logger.info("node \(config.nodeId) of cluster \(core.clusterId) listening on \(address.host):\(bound.localPort ?? address.port)")
+        await membership?.lifecycle.setReadyToUnfence()
         return BrokerServer(core: core, groups: groups, membership: membership, listener: bound)
     }
 
@@ -98,10 +100,11 @@ public final class BrokerServer: Sendable {
     /// Controlled shutdown (under the controllers), then stops accepting, ends the connections, gives the
     /// groups up and flushes and closes every log.
     public func stop() async {
-        await membership?.stop(controlledShutdownTimeoutMs: Self.controlledShutdownTimeoutMs)
+        await membership?.controlledShutdown(timeoutMs: Self.controlledShutdownTimeoutMs)
         await listener.close()
         serving.cancel()
         await serving.value
+        await membership?.stop()
         await groups.shutdown()
         await core.replicas.shutdown()
     }

@@ -3,10 +3,12 @@ import MartletProtocol
 import MartletReplication
 
 /// A broker's membership of the cluster (Kafka's `BrokerLifecycleManager`, KIP-631): it registers with
-/// the active controller, which records it fenced; heartbeats every `broker.heartbeat.interval.ms` with
-/// the metadata offset it has applied, and the controller unfences it once that offset passes its own
-/// registration; a heartbeat that finds the registration gone or replaced registers again. On shutdown it
-/// asks to shut down, and the controller moves its leaderships away before it says yes.
+/// the active controller, which records it fenced, and heartbeats every `broker.heartbeat.interval.ms`
+/// with the metadata offset it has applied. The controller reports it caught up once that offset passes
+/// its registration; the broker then opens its listener and declares itself ready (`setReadyToUnfence`),
+/// and only then asks to be unfenced, so no client is sent to a port that is not open yet. A heartbeat that
+/// finds the registration gone or replaced registers again. On shutdown it asks to shut down, and the
+/// controller moves its leaderships away before it says yes.
 actor BrokerLifecycle {
     private let config: BrokerConfig
     /// The cluster this broker's log directories belong to; the controller refuses any other.
@@ -21,6 +23,12 @@ actor BrokerLifecycle {
     private(set) var brokerEpoch: Int64?
     /// The fencing state the last heartbeat reported; a broker starts fenced.
     private(set) var isFenced = true
+    /// Whether the last heartbeat said this broker has applied the metadata log past its registration.
+    private(set) var isCaughtUp = false
+    /// Set once the broker serves (listener bound): until then heartbeats ask to stay fenced.
+    private var readyToUnfence = false
+    /// A registration request is on its way: its answer may still make this broker registered.
+    private var registering = false
     /// Set by `shutDown`: the regular heartbeats stop, so none of them reports a state the shutdown left.
     private var shuttingDown = false
 
@@ -56,13 +64,24 @@ actor BrokerLifecycle {
         }
     }
 
+    /// The broker serves: the next heartbeat, sent now, asks to be unfenced.
+    func setReadyToUnfence() async {
+        readyToUnfence = true
+        if brokerEpoch != nil && !shuttingDown { _ = await heartbeat(wantShutDown: false) }
+    }
+
     /// Controlled shutdown: heartbeats asking to shut down until the controller agrees (its leaderships
-    /// moved to other brokers) or `timeoutMs` passes, so clients switch leaders before this one goes.
+    /// moved to other brokers) or `timeoutMs` passes, so clients switch leaders before this one goes. A
+    /// registration still on its way is waited for, since its answer registers this broker all the same.
     func shutDown(timeoutMs: Int64) async {
         shuttingDown = true
-        guard brokerEpoch != nil else { return }
         let deadline = ContinuousClock.now + .milliseconds(timeoutMs)
         while ContinuousClock.now < deadline {
+            if brokerEpoch == nil {
+                guard registering else { return }
+                try? await Task.sleep(for: .milliseconds(20))
+                continue
+            }
             if await heartbeat(wantShutDown: true) {
                 logger.info("broker \(config.nodeId): the controller agreed to the controlled shutdown")
                 return
@@ -83,6 +102,8 @@ actor BrokerLifecycle {
         request.features = Self.supportedFeatures
         request.rack = nil
         request.previousBrokerEpoch = brokerEpoch ?? -1
+        registering = true
+        defer { registering = false }
         do {
             let response = try await channel.send(
                 request, version: Self.registrationVersion, timeoutMs: requestTimeoutMs,
@@ -105,7 +126,7 @@ actor BrokerLifecycle {
         request.brokerId = config.nodeId
         request.brokerEpoch = epoch
         request.currentMetadataOffset = await appliedOffset()
-        request.wantFence = false
+        request.wantFence = !readyToUnfence
         request.wantShutDown = wantShutDown
         let response: BrokerHeartbeatResponse
         do {
@@ -123,6 +144,7 @@ actor BrokerLifecycle {
             logger.warning("broker \(config.nodeId): registration \(epoch) is gone (error \(response.errorCode)), registering again")
             brokerEpoch = nil
             isFenced = true
+            isCaughtUp = false
             return false
         default:
             logger.warning("broker \(config.nodeId): heartbeat error \(response.errorCode)")
@@ -132,6 +154,7 @@ actor BrokerLifecycle {
             logger.info("broker \(config.nodeId): \(response.isFenced ? "fenced" : "unfenced") by the controller")
         }
         isFenced = response.isFenced
+        isCaughtUp = response.isCaughtUp
         return response.shouldShutDown
     }
 

@@ -1,4 +1,5 @@
 import Logging
+import MartletProtocol
 import MartletReplication
 import Synchronization
 
@@ -41,8 +42,9 @@ final class ClusterMembership: Sendable {
         let images = self.images
         let reconciling = Task {
             var previous = MetadataImage()
+            var failed: Set<KafkaUUID> = []
             for await image in images {
-                await reconciler.reconcile(image, previous: previous)
+                failed = await reconciler.reconcile(image, previous: previous, retrying: failed)
                 previous = image
             }
         }
@@ -51,9 +53,15 @@ final class ClusterMembership: Sendable {
         tasks.withLock { $0 += [reconciling, heartbeating] }
     }
 
-    /// Controlled shutdown, then everything stopped: no more heartbeats, fetches or reconciling.
-    func stop(controlledShutdownTimeoutMs: Int64) async {
-        await lifecycle.shutDown(timeoutMs: controlledShutdownTimeoutMs)
+    /// Asks the controller to move this broker's leaderships away and waits (up to `timeoutMs`) until it
+    /// agrees; the broker still serves meanwhile, so clients follow the new leaders.
+    func controlledShutdown(timeoutMs: Int64) async {
+        await lifecycle.shutDown(timeoutMs: timeoutMs)
+    }
+
+    /// Stops everything: no more heartbeats, fetches or reconciling. Called once nothing else sends on the
+    /// channel (the listener is closed).
+    func stop() async {
         let running = tasks.withLock { tasks in
             defer { tasks = [] }
             return tasks

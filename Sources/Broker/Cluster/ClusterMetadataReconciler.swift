@@ -12,14 +12,24 @@ struct ClusterMetadataReconciler: Sendable {
     let store: ClusterMetadataStore
     let groups: GroupCoordinator
 
-    /// Brings the partitions from `previous` to `image`, then publishes `image`.
-    func reconcile(_ image: MetadataImage, previous: MetadataImage) async {
-        if image.topicsById != previous.topicsById || image.configs != previous.configs {
+    /// Brings the partitions from `previous` to `image`, then publishes `image`. Topics in `retrying`
+    /// (whose logs could not be opened last time) are followed again from scratch. Returns the topics
+    /// whose logs could not be opened this time, to retry with the next image (one comes every few
+    /// hundred milliseconds, as the controller appends no-ops when idle).
+    func reconcile(_ image: MetadataImage, previous: MetadataImage, retrying: Set<KafkaUUID>) async -> Set<KafkaUUID> {
+        var failed: Set<KafkaUUID> = []
+        if image.topicsById != previous.topicsById || image.configs != previous.configs || !retrying.isEmpty {
             await removeDeletedTopics(image)
-            for topic in image.topicsById.values { await follow(topic, in: image, previous: previous) }
-            await moveGroupCoordinator(image)
+            for topic in image.topicsById.values {
+                let known = retrying.contains(topic.id) ? nil : previous
+                if await !follow(topic, in: image, previous: known) { failed.insert(topic.id) }
+            }
+            if let offsets = image.topic(named: GroupCoordinator.offsetsTopic), await !moveGroupCoordinator(offsets) {
+                failed.insert(offsets.id)
+            }
         }
         await store.publish(image)
+        return failed
     }
 
     /// Deletes the logs of topics that are gone, or were deleted and created again under the same name.
@@ -31,31 +41,36 @@ struct ClusterMetadataReconciler: Sendable {
         }
     }
 
-    private func follow(_ topic: TopicImage, in image: MetadataImage, previous: MetadataImage) async {
+    /// Opens the topic's replicas placed here and applies what changed since `previous` (everything
+    /// when nil). Returns false if its logs could not all be opened; the ones that did open still take
+    /// their leadership.
+    private func follow(_ topic: TopicImage, in image: MetadataImage, previous: MetadataImage?) async -> Bool {
         let nodeId = core.config.nodeId
         let metadata = TopicMetadata(topic, configs: image.configs[ConfigResource(.topic, topic.name)] ?? [:])
         let hosted = topic.partitions.filter { $0.value.replicas.contains(nodeId) }
-        guard !hosted.isEmpty else { return }
+        guard !hosted.isEmpty else { return true }
+        var opened = true
         do {
             try core.replicas.ensurePartitions(of: metadata, indexes: hosted.keys.sorted())
         } catch {
-            core.logger.error("cannot open the logs of \(topic.name): \(error)")
-            return
+            core.logger.error("cannot open the logs of \(topic.name), trying again with the next metadata: \(error)")
+            opened = false
         }
-        let before = previous.topicsById[topic.id]
+        let before = previous?.topicsById[topic.id]
         for (index, registration) in hosted where before?.partitions[index] != registration {
             await core.replicas.partition(TopicPartition(topic.name, index))?.applyLeadership(
                 isLeader: registration.leader == nodeId, leaderEpoch: registration.leaderEpoch)
         }
-        if before != nil, previous.configs[ConfigResource(.topic, topic.name)] != image.configs[ConfigResource(.topic, topic.name)] {
+        if before != nil, previous?.configs[ConfigResource(.topic, topic.name)] != image.configs[ConfigResource(.topic, topic.name)] {
             await core.replicas.reconfigure(metadata)
         }
+        return opened
     }
 
-    private func moveGroupCoordinator(_ image: MetadataImage) async {
-        guard let offsets = image.topic(named: GroupCoordinator.offsetsTopic) else { return }
+    /// Returns false if a partition this broker leads could not be loaded (tried again with the next image).
+    private func moveGroupCoordinator(_ offsets: TopicImage) async -> Bool {
         let led = Set(offsets.partitions.filter { $0.value.leader == core.config.nodeId }.keys)
-        await groups.adopt(led: led, partitionCount: Int32(offsets.partitions.count))
+        return await groups.adopt(led: led, partitionCount: Int32(offsets.partitions.count)) == nil
     }
 }
 

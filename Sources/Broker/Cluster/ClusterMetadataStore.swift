@@ -77,6 +77,17 @@ actor ClusterMetadataStore: MetadataStore {
             offlineReplicas: offline)
     }
 
+    /// Every replica the image places on this broker, with its topic id.
+    func hostedReplicas() -> [TopicPartition: KafkaUUID] {
+        var hosted: [TopicPartition: KafkaUUID] = [:]
+        for topic in image.topicsById.values {
+            for (index, partition) in topic.partitions where partition.replicas.contains(nodeId) {
+                hosted[TopicPartition(topic.name, index)] = topic.id
+            }
+        }
+        return hosted
+    }
+
     func hostedPartitions(of topic: TopicMetadata) -> [Int32] {
         guard let image = image.topicsById[topic.id] else { return [] }
         return image.partitions.filter { $0.value.replicas.contains(nodeId) }.map(\.key).sorted()

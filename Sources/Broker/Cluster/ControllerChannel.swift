@@ -32,6 +32,7 @@ struct ControllerChannel: Sendable {
         var lastProblem = "no controller answered"
         var failed: ReplicaID?
         while ContinuousClock.now < deadline {
+            if Task.isCancelled { throw BrokerError(.requestTimedOut, "\(Request.apiKey.name) to the controller was cancelled") }
             let voters = peers.voterIds
             var target = voters[attempt % voters.count]
             if let leader = await knownLeader(), leader != failed { target = leader }

@@ -168,7 +168,7 @@ public actor RaftDriver {
         guard !stopped, case .fetch(let fetch) = request else { return }
         receive(
             .fetchResponse(RaftFetchResponse(
-                error: .brokerNotAvailable, epoch: node.epoch, leaderId: nil, fetchOffset: fetch.fetchOffset,
+                error: .brokerNotAvailable, epoch: fetch.currentLeaderEpoch, leaderId: nil, fetchOffset: fetch.fetchOffset,
                 lastFetchedEpoch: fetch.lastFetchedEpoch)),
             from: peer)
     }

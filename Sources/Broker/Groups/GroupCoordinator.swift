@@ -107,7 +107,13 @@ public actor GroupCoordinator {
     }
 
     /// Loads the partitions of the offsets topic this node leads; the topic counts as set up once they are.
+    /// Under the controllers the metadata reconciler alone calls `adopt`, in image order (it has already
+    /// run for an image that shows the topic by the time a creation returns), so here that is only waited
+    /// for: a second caller with an older view could undo its newer adoption.
     private func load(_ topic: TopicMetadata) async -> BrokerError? {
+        if broker.config.isClusterBroker {
+            return partitionCount == nil ? BrokerError(.coordinatorNotAvailable, "\(Self.offsetsTopic) is being loaded.") : nil
+        }
         var led: Set<Int32> = []
         for index in 0..<topic.partitionCount {
             let state = await broker.metadata.partitionState(TopicPartition(topic.name, index))

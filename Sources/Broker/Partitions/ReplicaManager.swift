@@ -115,19 +115,24 @@ public final class ReplicaManager: Sendable {
         return config.logDirectories.min { counts[$0, default: 0] < counts[$1, default: 0] }!
     }
 
-    /// Deletes the partition directories no open partition uses (Kafka's stray logs): under the controllers,
-    /// replicas of topics deleted while this broker was down. Called once the broker has caught up with the
-    /// metadata log and opened every partition it places here; a directory counts as a partition only if
-    /// it holds Kafka's `partition.metadata`, so nothing else in a log directory is touched (the metadata
-    /// log, which has one too, is not a partition of this manager and is kept).
-    func deleteStrayLogs() {
+    /// Deletes the partition directories the metadata log does not place here (Kafka's stray logs): under
+    /// the controllers, replicas of topics deleted while this broker was down, or deleted and created again
+    /// under the same name (their `partition.metadata` names the old topic id). `hosted` is every replica
+    /// the metadata places on this broker, with its topic id; a directory that failed to open but is
+    /// hosted is kept. Only directories holding Kafka's `partition.metadata` count as partitions, and the
+    /// metadata log's own is kept. Runs under the opening lock, and open partitions are kept too: one the
+    /// reconciler opened after `hosted` was taken is not stray.
+    func deleteStrayLogs(hosted: [TopicPartition: KafkaUUID]) {
+        let hostedDirectories = Dictionary(uniqueKeysWithValues: hosted.map { ($0.key.directoryName, $0.value) })
         opening.withLock { _ in
             let open = Set(allPartitions().map { FileIO.join($0.logDirectory, $0.topicPartition.directoryName) })
             for directory in config.logDirectories {
-                for name in (try? FileIO.list(directory)) ?? [] {
+                for name in (try? FileIO.list(directory)) ?? [] where name != MetadataLog.directoryName {
                     let path = FileIO.join(directory, name)
-                    guard name != MetadataLog.directoryName, !open.contains(path), FileManager.default.fileExists(atPath: PartitionMetadataFile(partitionDirectory: path).path) else { continue }
-                    logger.warning("deleting stray log \(path): the metadata log places no replica of it on this broker")
+                    guard !open.contains(path), let topicId = try? PartitionMetadataFile(partitionDirectory: path).read(),
+                        hostedDirectories[name] != topicId
+                    else { continue }
+                    logger.warning("deleting stray log \(path): the metadata log places no replica of topic \(topicId) here")
                     do {
                         try FileManager.default.removeItem(atPath: path)
                     } catch {
