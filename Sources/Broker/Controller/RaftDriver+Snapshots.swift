@@ -52,16 +52,22 @@ extension RaftDriver {
         guard !stopped else { return }
         let snapshot: RaftSnapshot
         switch written {
-        case .success(let value): snapshot = value
-        case .failure(let error): return logger.error("node \(nodeId): cannot write snapshot \(SnapshotFiles.fileName(id)): \(error)")
+        case .success(let value):
+            snapshot = value
+        case .failure(let error):
+            logger.error("node \(nodeId): cannot write snapshot \(SnapshotFiles.fileName(id)): \(error)")
+            return
         }
-        guard node.snapshotCreated(snapshot) else {
-            if node.latestSnapshotId != id { try? FileManager.default.removeItem(atPath: storage.snapshots.path(id)) }
-            return logger.info("node \(nodeId): snapshot \(SnapshotFiles.fileName(id)) dropped, the leader's \(node.latestSnapshotId.map(SnapshotFiles.fileName) ?? "") covers it")
+        let size = snapshot.bytes.count
+        if node.snapshotCreated(snapshot) {
+            logger.info("node \(nodeId): wrote snapshot \(SnapshotFiles.fileName(id)): \(size) bytes in \(micros) µs")
+            process(answering: nil)
+            return
         }
-        logger.info(
-            "node \(nodeId): wrote snapshot \(SnapshotFiles.fileName(id)): \(snapshot.bytes.count) bytes in \(micros) µs")
-        process(answering: nil)
+        let latest = node.latestSnapshotId
+        if latest != id { try? FileManager.default.removeItem(atPath: storage.snapshots.path(id)) }
+        let covering = latest.map(SnapshotFiles.fileName) ?? "none"
+        logger.info("node \(nodeId): snapshot \(SnapshotFiles.fileName(id)) dropped, the leader's \(covering) covers it")
     }
 
     /// The latest snapshot, written here or installed from the leader; nil before the first.
