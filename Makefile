@@ -21,12 +21,15 @@ run-single:
 	$(SWIFT) build -c release --product martlet
 	$(CURDIR)/.build/release/martlet server --config config/server.properties
 
-## The whole test suite: generated code up to date, unit/golden/in-process tests, then the stock
-## clients (kcat, confluent-kafka, kafka-python, aiokafka) against real `martlet server` processes.
+## The whole test suite: generated code up to date, the debug build and the release binary `make run`
+## uses, unit/golden/in-process tests, then the stock clients (kcat, confluent-kafka, kafka-python,
+## aiokafka) against real `martlet server` processes, the main job's cluster script with the release
+## binary among them.
 test: check-generated
 	$(SWIFT) build
+	$(SWIFT) build -c release --product martlet
 	$(SWIFT) test
-	MARTLET_BIN=$(CURDIR)/.build/debug/martlet bash conformance/run.sh
+	MARTLET_BIN=$(CURDIR)/.build/debug/martlet MARTLET_MAIN_BIN=$(CURDIR)/.build/release/martlet bash conformance/run.sh
 
 ## Only the conformance suite, against an already built martlet.
 conformance:

@@ -5,15 +5,32 @@
 # (controlled shutdown) and then the controllers.
 #
 #   scripts/run-cluster.sh [path/to/martlet]      (default: .build/release/martlet)
+#
+# MARTLET_CLUSTER_CONFIG (default config/cluster) holds controller-*.properties and broker-*.properties;
+# log directories in them are relative to the repository root. MARTLET_CLUSTER_LOGS (default
+# .martlet-data/logs) receives one log per node.
 set -euo pipefail
+# A binary given relative to the caller's directory still names the same file after the cd below.
+BIN=${1:-}
+[[ -n $BIN && $BIN != /* ]] && BIN=$PWD/$BIN
 cd "$(dirname "$0")/.."
-BIN=${1:-.build/release/martlet}
-CONFIG=config/cluster
-LOGS=.martlet-data/logs
-BROKERS=127.0.0.1:9092,127.0.0.1:9093,127.0.0.1:9094
+BIN=${BIN:-$PWD/.build/release/martlet}
+CONFIG=${MARTLET_CLUSTER_CONFIG:-config/cluster}
+LOGS=${MARTLET_CLUSTER_LOGS:-.martlet-data/logs}
 READY_TIMEOUT_S=${READY_TIMEOUT_S:-60}
 
 [[ -x $BIN ]] || { echo "run-cluster: no martlet binary at $BIN (build it with: swift build -c release --product martlet)" >&2; exit 2; }
+shopt -s nullglob
+controller_configs=("$CONFIG"/controller-*.properties)
+broker_configs=("$CONFIG"/broker-*.properties)
+(( ${#controller_configs[@]} > 0 && ${#broker_configs[@]} > 0 )) || { echo "run-cluster: no controller-*.properties and broker-*.properties in $CONFIG" >&2; exit 2; }
+
+# host:port of each broker's first listener, for the readiness check and the printed bootstrap list.
+listener_of() { sed -n 's#^listeners=[A-Za-z_]*://##p' "$1" | cut -d, -f1; }
+bootstrap=()
+for properties in "${broker_configs[@]}"; do bootstrap+=("$(listener_of "$properties")"); done
+BROKERS=$(IFS=,; echo "${bootstrap[*]}")
+
 mkdir -p "$LOGS"
 controllers=() brokers=()
 
@@ -29,7 +46,7 @@ stop_all() {
 trap 'stop_all; exit 0' INT TERM
 trap stop_all EXIT
 
-for properties in "$CONFIG"/controller-*.properties "$CONFIG"/broker-*.properties; do
+for properties in "${controller_configs[@]}" "${broker_configs[@]}"; do
     name=$(basename "$properties" .properties)
     # Each node in its own session: Ctrl-C reaches only this script, which stops the brokers before the
     # controllers they need for their controlled shutdown.
@@ -37,9 +54,9 @@ for properties in "$CONFIG"/controller-*.properties "$CONFIG"/broker-*.propertie
     if [[ $name == controller-* ]]; then controllers+=($!); else brokers+=($!); fi
 done
 
-# Ready once a broker's Metadata lists all three brokers (each is listed only once unfenced).
+# Ready once a broker's Metadata lists every broker (each is listed only once unfenced).
 deadline=$((SECONDS + READY_TIMEOUT_S))
-until "$BIN" cluster brokers --bootstrap-server 127.0.0.1:9092 2>/dev/null | grep -c '^broker' | grep -qx 3; do
+until "$BIN" cluster brokers --bootstrap-server "${bootstrap[0]}" 2>/dev/null | grep -c '^broker' | grep -qx "${#broker_configs[@]}"; do
     if (( SECONDS >= deadline )); then
         echo "run-cluster: the brokers did not all register within ${READY_TIMEOUT_S}s; logs in $LOGS" >&2
         exit 1
@@ -50,9 +67,9 @@ until "$BIN" cluster brokers --bootstrap-server 127.0.0.1:9092 2>/dev/null | gre
     sleep 0.5
 done
 
-echo "run-cluster: 3 controllers (127.0.0.1:19091-19093) and 3 brokers ($BROKERS) are up"
+echo "run-cluster: ${#controller_configs[@]} controllers and ${#broker_configs[@]} brokers ($BROKERS) are up"
 echo "  kcat -b $BROKERS -L"
-echo "  kafka-python admin -b 127.0.0.1:9092 cluster describe-quorum"
+echo "  kafka-python admin -b ${bootstrap[0]} cluster describe-quorum"
 echo "  logs: $LOGS   stop: Ctrl-C"
 wait -n "${controllers[@]}" "${brokers[@]}" || true
 echo "run-cluster: a node exited; logs in $LOGS" >&2
