@@ -21,9 +21,10 @@ public final class BrokerServer: Sendable {
     static let controlledShutdownTimeoutMs: Int64 = 15_000
 
     /// Opens the state and starts serving. A single node opens its partitions from its own metadata. A
-    /// broker under the controllers opens the ones the metadata log places on it as it catches up, and
-    /// serves once the controller unfences it, which happens only after it has applied the log up to its
-    /// own registration; nil if `stopRequested` turns true before that.
+    /// broker under the controllers opens the ones the metadata log places on it as it catches up; once
+    /// the controller reports it caught up (past its own registration) it binds its listener and then asks
+    /// to be unfenced, so clients are only sent to it when it can answer. Nil if `stopRequested` turns
+    /// true before it catches up.
     public static func start(config: BrokerConfig, logger: Logger, stopRequested: @escaping @Sendable () -> Bool = { false }) async throws -> BrokerServer? {
         let membership = config.isClusterBroker ? try ClusterMembership(config: config, logger: logger) : nil
         let core: BrokerCore
