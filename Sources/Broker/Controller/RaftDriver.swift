@@ -215,12 +215,20 @@ public actor RaftDriver {
                     send(envelope)
                 }
             }
+            var applied = !ready.committed.isEmpty
             for operation in ready.logOperations {
-                if case .installSnapshot(let snapshot) = operation { applier.load(snapshot) }
+                if case .installSnapshot(let snapshot) = operation {
+                    applier.load(snapshot)
+                    applied = true
+                }
             }
             applier.apply(ready.committed)
-            let brokers = applier.registeredBrokers
-            if brokers != node.config.observers { node.setObservers(brokers) }
+            // The observers follow the registered brokers; they can change only when something was applied,
+            // so most rounds (a fetch answered, a tick) skip reading the image.
+            if applied {
+                let brokers = applier.registeredBrokers
+                if brokers != node.config.observers { node.setObservers(brokers) }
+            }
             let appended = ready.logOperations.contains { if case .append = $0 { true } else { false } }
             if appended { node.logFlushed(ready.flushToken) }
         }
