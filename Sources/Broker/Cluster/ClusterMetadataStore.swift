@@ -115,8 +115,16 @@ actor ClusterMetadataStore: MetadataStore {
         request.topics = [creatable]
         request.timeoutMs = Int32(Self.controllerTimeoutMs)
         request.validateOnly = validateOnly
-        let response = try await forward(request, version: 7) { $0.topics.map { ($0.errorCode, $0.errorMessage) } }
-        let result = response.topics[0]
+        let notController = KafkaErrorCode.notController.rawValue
+        let response = try await channel.send(
+            request, version: 7, timeoutMs: Self.controllerTimeoutMs, isNotController: { $0.topics.contains { $0.errorCode == notController } })
+        guard let result = response.topics.first else {
+            throw BrokerError(.unknownServerError, "The controller answered CreateTopics without a result.")
+        }
+        if result.errorCode != 0 {
+            let code = KafkaErrorCode(rawValue: result.errorCode) ?? .unknownServerError
+            throw BrokerError(code, result.errorMessage ?? code.name)
+        }
         let created = TopicMetadata(
             name: topic.name, id: result.topicId, partitionCount: result.numPartitions, replicationFactor: result.replicationFactor,
             configs: topic.configs)
@@ -125,25 +133,6 @@ actor ClusterMetadataStore: MetadataStore {
             await waitForImage { $0.topicsById[id] != nil }
         }
         return created
-    }
-
-    /// Sends a request about one resource to the active controller (again to the next one while the
-    /// answer is NOT_CONTROLLER) and throws the error its one result carries; `results` reads the
-    /// response's per-resource error codes and messages.
-    private func forward<Request: KafkaRequest>(
-        _ request: Request, version: Int16, results: @escaping @Sendable (Request.Response) -> [(code: Int16, message: String?)]
-    ) async throws(BrokerError) -> Request.Response {
-        let response = try await channel.send(
-            request, version: version, timeoutMs: Self.controllerTimeoutMs,
-            isNotController: { results($0).contains { $0.code == KafkaErrorCode.notController.rawValue } })
-        guard let result = results(response).first else {
-            throw BrokerError(.unknownServerError, "The controller answered \(Request.apiKey.name) without a result.")
-        }
-        if result.code != 0 {
-            let code = KafkaErrorCode(rawValue: result.code) ?? .unknownServerError
-            throw BrokerError(code, result.message ?? code.name)
-        }
-        return response
     }
 
     /// Returns once the published image satisfies `condition`, or after `propagationTimeoutMs`.
